@@ -1,0 +1,450 @@
+package application
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"auth-service/domain"
+	"auth-service/ports"
+)
+
+// Config holds the settings of the authentication use cases.
+type Config struct {
+	AccessTTL         time.Duration
+	RefreshTTL        time.Duration
+	ReuseGrace        time.Duration
+	PasswordMinLength int
+}
+
+// TokenPair is what a login or refresh hands the client.
+type TokenPair struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    time.Duration
+}
+
+// Client describes where a request came from, as recorded on sessions.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// Principal is the caller behind a verified access token, as the database
+// sees it now.
+type Principal struct {
+	UserID      string
+	SessionID   string
+	Roles       []string
+	Permissions []string
+}
+
+// Logout scopes.
+const (
+	ScopeLocal  = "local"
+	ScopeOthers = "others"
+	ScopeGlobal = "global"
+)
+
+// ErrRefreshReused is returned, wrapping domain.ErrUnauthenticated, when a
+// refresh token that was already rotated comes back outside the grace
+// interval; the whole session has then been revoked.
+var ErrRefreshReused = domain.NewError(domain.ErrUnauthenticated,
+	"refresh_token_reused", "refresh token was already used; the session is revoked")
+
+var (
+	errBadCredentials = domain.NewError(domain.ErrInvalidCredentials,
+		"invalid_credentials", "email or password is incorrect")
+	errBadRefresh = domain.NewError(domain.ErrUnauthenticated,
+		"invalid_refresh_token", "refresh token is unknown, expired or revoked")
+	errBadAccess = domain.NewError(domain.ErrUnauthenticated,
+		"invalid_token", "access token is missing, invalid, expired or revoked")
+)
+
+// maxGraceHops bounds how far a reused token may be followed along the
+// rotations made inside the grace interval.
+const maxGraceHops = 8
+
+// Auth holds registration, login, refresh, logout and token checks.
+type Auth struct {
+	cfg      Config
+	policy   domain.PasswordPolicy
+	users    ports.UserStore
+	sessions ports.SessionStore
+	tx       ports.Transactor
+	hasher   ports.PasswordHasher
+	tokens   ports.AccessTokens
+	clock    ports.Clock
+	random   ports.Random
+
+	dummyOnce sync.Once
+	dummyHash string
+}
+
+// NewAuth returns the authentication use cases.
+func NewAuth(
+	cfg Config,
+	users ports.UserStore,
+	sessions ports.SessionStore,
+	tx ports.Transactor,
+	hasher ports.PasswordHasher,
+	tokens ports.AccessTokens,
+	clock ports.Clock,
+	random ports.Random,
+) *Auth {
+	return &Auth{
+		cfg:      cfg,
+		policy:   domain.PasswordPolicy{MinLength: cfg.PasswordMinLength},
+		users:    users,
+		sessions: sessions,
+		tx:       tx,
+		hasher:   hasher,
+		tokens:   tokens,
+		clock:    clock,
+		random:   random,
+	}
+}
+
+// Register creates an active account with the role "user". It returns a
+// *domain.ValidationError for a bad email, name or password and
+// domain.ErrConflict when the email is taken.
+func (a *Auth) Register(ctx context.Context, email, password, name string) (domain.User, error) {
+	v := &domain.ValidationError{}
+	em, err := domain.ParseEmail(email)
+	collect(v, err)
+	cleanName, err := domain.ParseName(name)
+	collect(v, err)
+	collect(v, a.policy.Check("password", password, em.Address))
+	if err := v.Err(); err != nil {
+		return domain.User{}, err
+	}
+
+	hash, err := a.hasher.Hash(ctx, password)
+	if err != nil {
+		return domain.User{}, fmt.Errorf("hash password: %w", err)
+	}
+	now := a.clock.Now()
+	u := domain.User{
+		ID:           a.random.NewID(),
+		Email:        em.Address,
+		Name:         cleanName,
+		Status:       domain.StatusActive,
+		PasswordHash: hash,
+		CreatedAt:    now,
+		UpdatedAt:    now,
+	}
+	if err := a.users.Create(ctx, u, em.Key, []string{domain.RoleUser}); err != nil {
+		return domain.User{}, err
+	}
+	return a.users.ByID(ctx, u.ID)
+}
+
+// Login checks an email and password and starts a session. Every reason
+// to refuse (unknown email, wrong password, disabled or deleted account)
+// gives the same error, domain.ErrInvalidCredentials, after the same
+// amount of hashing.
+func (a *Auth) Login(ctx context.Context, email, password string, client Client) (TokenPair, error) {
+	if email == "" || password == "" {
+		v := &domain.ValidationError{}
+		if email == "" {
+			v.Add("email", "is required")
+		}
+		if password == "" {
+			v.Add("password", "is required")
+		}
+		return TokenPair{}, v
+	}
+	u, err := a.checkPassword(ctx, email, password)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	return a.startSession(ctx, u, client)
+}
+
+// checkPassword finds the account for email and verifies password against
+// it, spending one hash whatever the outcome.
+func (a *Auth) checkPassword(ctx context.Context, email, password string) (domain.User, error) {
+	if utf8.RuneCountInString(password) > domain.MaxPasswordLength {
+		a.burnHash(ctx, password[:domain.MaxPasswordLength])
+		return domain.User{}, errBadCredentials
+	}
+	u, err := a.users.ByEmailKey(ctx, domain.EmailKey(email))
+	if errors.Is(err, domain.ErrNotFound) {
+		a.burnHash(ctx, password)
+		return domain.User{}, errBadCredentials
+	}
+	if err != nil {
+		return domain.User{}, err
+	}
+	ok, err := a.hasher.Verify(ctx, password, u.PasswordHash)
+	if err != nil {
+		return domain.User{}, fmt.Errorf("verify password: %w", err)
+	}
+	if !ok || !u.CanAuthenticate() {
+		return domain.User{}, errBadCredentials
+	}
+	if a.hasher.NeedsRehash(u.PasswordHash) {
+		// An upgrade that fails is retried at the next login; the login
+		// itself must not fail for it.
+		if hash, err := a.hasher.Hash(ctx, password); err == nil {
+			_ = a.users.UpdatePasswordHash(ctx, u.ID, hash, a.clock.Now())
+		}
+	}
+	return u, nil
+}
+
+// burnHash spends the time of one verification, so an unknown account
+// takes as long to refuse as a wrong password.
+func (a *Auth) burnHash(ctx context.Context, password string) {
+	a.dummyOnce.Do(func() {
+		a.dummyHash, _ = a.hasher.Hash(ctx, "auth-service timing equaliser")
+	})
+	if a.dummyHash != "" {
+		_, _ = a.hasher.Verify(ctx, password, a.dummyHash)
+	}
+}
+
+func (a *Auth) startSession(ctx context.Context, u domain.User, client Client) (TokenPair, error) {
+	token, err := a.random.Token()
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("make refresh token: %w", err)
+	}
+	now := a.clock.Now()
+	s := domain.Session{
+		ID:         a.random.NewID(),
+		UserID:     u.ID,
+		CreatedAt:  now,
+		LastUsedAt: now,
+		ExpiresAt:  now.Add(a.cfg.RefreshTTL),
+		IP:         client.IP,
+		UserAgent:  cleanText(client.UserAgent, 512),
+	}
+	first := domain.RefreshToken{
+		Hash:      domain.HashRefreshToken(token),
+		SessionID: s.ID,
+		CreatedAt: now,
+	}
+	if err := a.sessions.Create(ctx, s, first); err != nil {
+		return TokenPair{}, err
+	}
+	return a.pair(ctx, u, s.ID, token, now)
+}
+
+func (a *Auth) pair(ctx context.Context, u domain.User, sessionID, refresh string, now time.Time) (TokenPair, error) {
+	access, err := a.tokens.Issue(ctx, ports.AccessClaims{
+		TokenID:   a.random.NewID(),
+		UserID:    u.ID,
+		SessionID: sessionID,
+		Roles:     u.Roles,
+		IssuedAt:  now,
+		ExpiresAt: now.Add(a.cfg.AccessTTL),
+	})
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("issue access token: %w", err)
+	}
+	return TokenPair{AccessToken: access, RefreshToken: refresh, ExpiresIn: a.cfg.AccessTTL}, nil
+}
+
+// Refresh exchanges a refresh token for a new pair and rotates it. A token
+// already rotated yields the session's current pair inside the grace
+// interval; outside it, the whole session is revoked and ErrRefreshReused
+// returned. Unknown, expired and revoked tokens give
+// domain.ErrUnauthenticated.
+func (a *Auth) Refresh(ctx context.Context, token string) (TokenPair, error) {
+	if token == "" {
+		return TokenPair{}, domain.Invalid("refresh_token", "is required")
+	}
+	hash := domain.HashRefreshToken(token)
+	var (
+		pair   TokenPair
+		reused bool
+	)
+	err := a.tx.InTx(ctx, func(ctx context.Context) error {
+		rt, s, err := a.sessions.LockToken(ctx, hash)
+		if errors.Is(err, domain.ErrNotFound) {
+			return errBadRefresh
+		}
+		if err != nil {
+			return err
+		}
+		now := a.clock.Now()
+		if !s.Active(now) {
+			return errBadRefresh
+		}
+		u, err := a.users.ByID(ctx, s.UserID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return errBadRefresh
+		}
+		if err != nil {
+			return err
+		}
+		if !u.CanAuthenticate() {
+			return errBadRefresh
+		}
+
+		var current string
+		if rt.RotatedAt == nil {
+			current, err = a.random.Token()
+			if err != nil {
+				return fmt.Errorf("make refresh token: %w", err)
+			}
+			box, err := domain.SealSuccessor(token, current)
+			if err != nil {
+				return fmt.Errorf("seal successor: %w", err)
+			}
+			next := domain.RefreshToken{
+				Hash:      domain.HashRefreshToken(current),
+				SessionID: s.ID,
+				CreatedAt: now,
+			}
+			err = a.sessions.Rotate(ctx, hash, box, next, now, now.Add(a.cfg.RefreshTTL))
+			if err != nil {
+				return err
+			}
+		} else {
+			var ok bool
+			current, ok, err = a.currentInGrace(ctx, token, rt, now)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				if err := a.sessions.Revoke(ctx, s.UserID, s.ID, now); err != nil {
+					return err
+				}
+				reused = true
+				return nil
+			}
+			if err := a.sessions.Touch(ctx, s.ID, now, now.Add(a.cfg.RefreshTTL)); err != nil {
+				return err
+			}
+		}
+		pair, err = a.pair(ctx, u, s.ID, current, now)
+		return err
+	})
+	if err != nil {
+		return TokenPair{}, err
+	}
+	if reused {
+		return TokenPair{}, ErrRefreshReused
+	}
+	return pair, nil
+}
+
+// currentInGrace follows the rotations that started at token while each
+// happened no longer than the grace interval ago, and returns the current
+// token at the end of that chain. ok is false when token counts as reused.
+func (a *Auth) currentInGrace(
+	ctx context.Context,
+	token string,
+	rt domain.RefreshToken,
+	now time.Time,
+) (string, bool, error) {
+	for hop := 0; hop < maxGraceHops; hop++ {
+		if rt.RotatedAt == nil {
+			return token, true, nil
+		}
+		if a.cfg.ReuseGrace <= 0 || now.Sub(*rt.RotatedAt) > a.cfg.ReuseGrace {
+			return "", false, nil
+		}
+		next, err := domain.OpenSuccessor(token, rt.SuccessorBox)
+		if err != nil {
+			return "", false, nil
+		}
+		rt, err = a.sessions.Token(ctx, domain.HashRefreshToken(next))
+		if errors.Is(err, domain.ErrNotFound) {
+			return "", false, nil
+		}
+		if err != nil {
+			return "", false, err
+		}
+		token = next
+	}
+	return "", false, nil
+}
+
+// Logout revokes sessions of the caller: this one (ScopeLocal, also for
+// ""), every other one (ScopeOthers) or all (ScopeGlobal). Another scope
+// is a *domain.ValidationError.
+func (a *Auth) Logout(ctx context.Context, p Principal, scope string) error {
+	now := a.clock.Now()
+	switch scope {
+	case "", ScopeLocal:
+		err := a.sessions.Revoke(ctx, p.UserID, p.SessionID, now)
+		if errors.Is(err, domain.ErrNotFound) {
+			return nil // revoked meanwhile by another request: the goal is met
+		}
+		return err
+	case ScopeOthers:
+		_, err := a.sessions.RevokeAll(ctx, p.UserID, p.SessionID, now)
+		return err
+	case ScopeGlobal:
+		_, err := a.sessions.RevokeAll(ctx, p.UserID, "", now)
+		return err
+	default:
+		return domain.Invalid("scope", "must be local, others or global")
+	}
+}
+
+// Authenticate verifies an access token and checks, against the stores,
+// that its session is still active and its account may still act. Any
+// failure is domain.ErrUnauthenticated, except a store failure.
+func (a *Auth) Authenticate(ctx context.Context, token string) (Principal, error) {
+	c, err := a.tokens.Verify(ctx, token)
+	if err != nil {
+		return Principal{}, errBadAccess
+	}
+	s, err := a.sessions.ByID(ctx, c.SessionID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return Principal{}, errBadAccess
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	if !s.Active(a.clock.Now()) || s.UserID != c.UserID {
+		return Principal{}, errBadAccess
+	}
+	u, err := a.users.ByID(ctx, c.UserID)
+	if errors.Is(err, domain.ErrNotFound) {
+		return Principal{}, errBadAccess
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	if !u.CanAuthenticate() {
+		return Principal{}, errBadAccess
+	}
+	return Principal{
+		UserID:      u.ID,
+		SessionID:   s.ID,
+		Roles:       u.Roles,
+		Permissions: u.Permissions,
+	}, nil
+}
+
+// collect adds the field errors of err to v.
+func collect(v *domain.ValidationError, err error) {
+	var fe *domain.ValidationError
+	if errors.As(err, &fe) {
+		v.Fields = append(v.Fields, fe.Fields...)
+	}
+}
+
+// cleanText makes client-supplied text safe to store: valid UTF-8, no
+// control characters, at most max code points.
+func cleanText(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return string([]rune(s)[:max])
+}
