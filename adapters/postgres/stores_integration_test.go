@@ -1,0 +1,144 @@
+//go:build integration
+
+package postgres_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"auth-service/adapters/postgres"
+	"auth-service/application"
+	"auth-service/domain"
+	"auth-service/ports/storetest"
+	"auth-service/test/testdb"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// migrated returns a pool on a fresh, migrated and seeded database.
+func migrated(t *testing.T) *sqlx.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := postgres.Connect(ctx, postgres.ConnectOptions{
+		URL: testdb.New(t), Attempts: 1, Delay: time.Millisecond,
+	}, quiet)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	m, err := postgres.NewMigrator(db, quiet)
+	require.NoError(t, err)
+	require.NoError(t, m.Up(ctx, io.Discard))
+	require.NoError(t, application.NewBootstrap(postgres.NewRoles(postgres.NewDB(db))).Seed(ctx))
+	return db
+}
+
+func TestPostgresStoresKeepTheContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Stores {
+		d := postgres.NewDB(migrated(t))
+		return storetest.Stores{Users: postgres.NewUsers(d), Sessions: postgres.NewSessions(d)}
+	})
+}
+
+func TestMigrationsGoDownAndUpAgain(t *testing.T) {
+	ctx := context.Background()
+	db, err := postgres.Connect(ctx, postgres.ConnectOptions{URL: testdb.New(t), Attempts: 1}, quiet)
+	require.NoError(t, err)
+	defer db.Close()
+	m, err := postgres.NewMigrator(db, quiet)
+	require.NoError(t, err)
+
+	empty, err := m.SchemaEmpty(ctx)
+	require.NoError(t, err)
+	assert.True(t, empty)
+
+	var out bytes.Buffer
+	require.NoError(t, m.Up(ctx, &out))
+	assert.Contains(t, out.String(), "00001_init.sql")
+	empty, err = m.SchemaEmpty(ctx)
+	require.NoError(t, err)
+	assert.False(t, empty)
+
+	out.Reset()
+	require.NoError(t, m.Status(ctx, &out))
+	assert.Contains(t, out.String(), "applied")
+
+	require.NoError(t, m.Down(ctx, io.Discard))
+	var tables int
+	require.NoError(t, db.Get(&tables, `SELECT count(*) FROM information_schema.tables
+		WHERE table_schema = 'public' AND table_name = 'users'`))
+	assert.Zero(t, tables)
+	require.NoError(t, m.Up(ctx, io.Discard))
+}
+
+func TestSeedIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	db := migrated(t)
+	seed := application.NewBootstrap(postgres.NewRoles(postgres.NewDB(db)))
+	require.NoError(t, seed.Seed(ctx))
+	require.NoError(t, seed.Seed(ctx))
+
+	var perms []string
+	require.NoError(t, db.Select(&perms, `SELECT permission_name FROM role_permissions
+		WHERE role_name = 'admin' ORDER BY 1`))
+	assert.Len(t, perms, len(domain.BuiltinPermissions()))
+	var system int
+	require.NoError(t, db.Get(&system, `SELECT count(*) FROM roles WHERE system`))
+	assert.Equal(t, 2, system)
+}
+
+func TestTransactionRollsBackOnError(t *testing.T) {
+	ctx := context.Background()
+	d := postgres.NewDB(migrated(t))
+	users := postgres.NewUsers(d)
+	u := domain.User{
+		ID: "00000000-0000-4000-8000-000000000001", Email: "a@example.com",
+		Status: domain.StatusActive, PasswordHash: "h",
+		CreatedAt: time.Now(), UpdatedAt: time.Now(),
+	}
+	boom := assert.AnError
+	err := d.InTx(ctx, func(ctx context.Context) error {
+		require.NoError(t, users.Create(ctx, u, "a@example.com", []string{domain.RoleUser}))
+		return boom
+	})
+	assert.ErrorIs(t, err, boom)
+	_, err = users.ByID(ctx, u.ID)
+	assert.ErrorIs(t, err, domain.ErrNotFound, "the insert was rolled back")
+}
+
+func TestConcurrentCreatesOfOneEmailYieldOneAccount(t *testing.T) {
+	ctx := context.Background()
+	users := postgres.NewUsers(postgres.NewDB(migrated(t)))
+	const n = 20
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			u := domain.User{
+				ID:    "00000000-0000-4000-8000-" + leftPad(i),
+				Email: "race@example.com", Status: domain.StatusActive,
+				PasswordHash: "h", CreatedAt: time.Now(), UpdatedAt: time.Now(),
+			}
+			errs <- users.Create(ctx, u, domain.EmailKey(u.Email), []string{domain.RoleUser})
+		}(i)
+	}
+	ok := 0
+	for i := 0; i < n; i++ {
+		if err := <-errs; err == nil {
+			ok++
+		} else {
+			assert.ErrorIs(t, err, domain.ErrConflict)
+		}
+	}
+	assert.Equal(t, 1, ok)
+}
+
+func leftPad(i int) string {
+	s := "000000000000" + string(rune('0'+i/10)) + string(rune('0'+i%10))
+	return s[len(s)-12:]
+}
