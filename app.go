@@ -1,0 +1,122 @@
+// Package authservice is the composition root: it turns a Config into the
+// running service. wire.go declares the graph; wire_gen.go is generated.
+package authservice
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"auth-service/adapters/config"
+	"auth-service/adapters/hashing"
+	"auth-service/adapters/httpapi"
+	"auth-service/adapters/postgres"
+	"auth-service/adapters/tokens"
+	"auth-service/application"
+	"auth-service/ports"
+)
+
+// App is everything `serve` needs, built by InitializeApp.
+type App struct {
+	Config    config.Config
+	Log       *slog.Logger
+	Migrator  *postgres.Migrator
+	Bootstrap *application.Bootstrap
+	HTTP      *httpapi.Server
+}
+
+// NewApp gathers the parts of the service.
+func NewApp(
+	cfg config.Config,
+	log *slog.Logger,
+	m *postgres.Migrator,
+	b *application.Bootstrap,
+	h *httpapi.Server,
+) *App {
+	return &App{Config: cfg, Log: log, Migrator: m, Bootstrap: b, HTTP: h}
+}
+
+// ProvideSQL connects to the configured database, retrying while it
+// starts, and closes the pool on cleanup.
+func ProvideSQL(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlx.DB, func(), error) {
+	db, err := postgres.Connect(ctx, postgres.ConnectOptions{
+		URL:      cfg.DSN(),
+		Attempts: cfg.DBConnectTries,
+		Delay:    500 * time.Millisecond,
+	}, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, func() { _ = db.Close() }, nil
+}
+
+// ProvideHasher builds the argon2id hasher from the ARGON2_* settings.
+func ProvideHasher(cfg config.Config) (*hashing.Argon2id, error) {
+	h, err := hashing.NewArgon2id(hashing.Params{
+		MemoryKiB:     cfg.Argon2MemoryKiB,
+		Iterations:    cfg.Argon2Iterations,
+		Parallelism:   cfg.Argon2Parallelism,
+		MaxConcurrent: cfg.HashConcurrency,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ARGON2_*: %w", err)
+	}
+	return h, nil
+}
+
+// ProvideTokenConfig maps the JWT_* settings onto the token adapter.
+func ProvideTokenConfig(cfg config.Config) tokens.Config {
+	verify := make([]string, 0, len(cfg.JWTVerifyKeyFiles))
+	for _, f := range cfg.JWTVerifyKeyFiles {
+		if f = strings.TrimSpace(f); f != "" {
+			verify = append(verify, f)
+		}
+	}
+	return tokens.Config{
+		SigningKeyFile:   cfg.JWTSigningKeyFile,
+		VerifyKeyFiles:   verify,
+		Issuer:           cfg.JWTIssuer,
+		Audience:         cfg.JWTAudience,
+		Algorithm:        cfg.JWTAlgorithm,
+		GeneratedKeyFile: cfg.JWTDevKeyFile,
+		AllowGenerate:    !cfg.Production(),
+	}
+}
+
+// ProvideTokens builds the JWT adapter; its errors name the variables
+// behind the key files.
+func ProvideTokens(cfg tokens.Config, clock ports.Clock, log *slog.Logger) (*tokens.JWT, error) {
+	t, err := tokens.New(cfg, clock, log)
+	if err != nil {
+		return nil, fmt.Errorf("JWT_SIGNING_KEY_FILE / JWT_VERIFY_KEY_FILES: %w", err)
+	}
+	return t, nil
+}
+
+// ProvideAppConfig maps settings onto the use cases.
+func ProvideAppConfig(cfg config.Config) application.Config {
+	return application.Config{
+		AccessTTL:         cfg.AccessTokenTTL,
+		RefreshTTL:        cfg.RefreshTokenTTL,
+		ReuseGrace:        cfg.RefreshReuseGrace,
+		PasswordMinLength: cfg.PasswordMinLength,
+	}
+}
+
+// ProvideHTTPOptions maps settings onto the HTTP adapter.
+func ProvideHTTPOptions(cfg config.Config) (httpapi.Options, error) {
+	var opts httpapi.Options
+	for _, p := range cfg.TrustedProxies {
+		prefix, err := netip.ParsePrefix(strings.TrimSpace(p))
+		if err != nil {
+			return opts, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+		}
+		opts.TrustedProxies = append(opts.TrustedProxies, prefix)
+	}
+	return opts, nil
+}

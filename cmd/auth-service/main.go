@@ -1,0 +1,188 @@
+// Command auth-service runs the authentication service and its
+// operational commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	authservice "auth-service"
+	"auth-service/adapters/config"
+	"auth-service/adapters/httpapi"
+)
+
+// Stamped at build time with -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRoot(os.Stdout, os.Stderr).ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "auth-service:", err)
+		os.Exit(1)
+	}
+}
+
+// cli carries what every command shares.
+type cli struct {
+	envFile string
+	out     io.Writer
+	errOut  io.Writer
+}
+
+func newRoot(out, errOut io.Writer) *cobra.Command {
+	c := &cli{out: out, errOut: errOut}
+	root := &cobra.Command{
+		Use:           "auth-service",
+		Short:         "Identity for a platform: users, tokens, sessions, roles, backups",
+		Version:       version + " (" + commit + ")",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(out)
+	root.SetErr(errOut)
+	root.PersistentFlags().StringVar(&c.envFile, "env-file", ".env",
+		"read variables from this file when it exists; the environment wins")
+	root.AddCommand(c.serveCmd(), c.migrateCmd())
+	return root
+}
+
+// load reads the configuration and builds the logger.
+func (c *cli) load() (config.Config, *slog.Logger, error) {
+	environ, err := config.Environ(c.envFile)
+	if err != nil {
+		return config.Config{}, nil, err
+	}
+	cfg, err := config.Load(environ)
+	if err != nil {
+		return config.Config{}, nil, fmt.Errorf("configuration: %w", err)
+	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(cfg.LogLevel)))
+	log := slog.New(slog.NewJSONHandler(c.errOut, &slog.HandlerOptions{Level: level}))
+	return cfg, log, nil
+}
+
+func (c *cli) serveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Migrate, seed and serve the HTTP API until SIGINT or SIGTERM",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, log, err := c.load()
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), cfg, log)
+		},
+	}
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	app, cleanup, err := authservice.InitializeApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
+	// TODO(#4): FORCE_RESET with its safety dump, and the initial backup
+	// when the schema was empty.
+	if err := app.Migrator.Up(ctx, logWriter{log}); err != nil {
+		return err
+	}
+	if err := app.Bootstrap.Seed(ctx); err != nil {
+		return err
+	}
+
+	srv := httpapi.HTTPServer(cfg.HTTPAddr, app.HTTP, log)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("serving", "addr", cfg.HTTPAddr, "env", cfg.AppEnv, "version", version)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// logWriter turns the migrator's progress lines into log records.
+type logWriter struct{ log *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimSpace(string(p)), "\n") {
+		if line != "" {
+			w.log.Info("migrate", "step", line)
+		}
+	}
+	return len(p), nil
+}
+
+func (c *cli) migrateCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply, roll back or list schema migrations",
+	}
+	run := func(name, short string, fn func(ctx context.Context, m migrator) error) *cobra.Command {
+		return &cobra.Command{
+			Use:   name,
+			Short: short,
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				cfg, log, err := c.load()
+				if err != nil {
+					return err
+				}
+				m, cleanup, err := authservice.InitializeMigrator(cmd.Context(), cfg, log)
+				if err != nil {
+					return err
+				}
+				defer cleanup()
+				return fn(cmd.Context(), m)
+			},
+		}
+	}
+	cmd.AddCommand(
+		run("up", "Apply every pending migration", func(ctx context.Context, m migrator) error {
+			return m.Up(ctx, c.out)
+		}),
+		run("down", "Roll back the newest migration", func(ctx context.Context, m migrator) error {
+			return m.Down(ctx, c.out)
+		}),
+		run("status", "List migrations and whether each is applied",
+			func(ctx context.Context, m migrator) error { return m.Status(ctx, c.out) }),
+	)
+	return cmd
+}
+
+type migrator interface {
+	Up(ctx context.Context, w io.Writer) error
+	Down(ctx context.Context, w io.Writer) error
+	Status(ctx context.Context, w io.Writer) error
+}

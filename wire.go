@@ -1,0 +1,70 @@
+//go:build wireinject
+
+package authservice
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/google/wire"
+
+	"auth-service/adapters/clock"
+	"auth-service/adapters/config"
+	"auth-service/adapters/hashing"
+	"auth-service/adapters/httpapi"
+	"auth-service/adapters/metrics"
+	"auth-service/adapters/postgres"
+	"auth-service/adapters/random"
+	"auth-service/adapters/tokens"
+	"auth-service/application"
+	"auth-service/ports"
+)
+
+var storeSet = wire.NewSet(
+	ProvideSQL,
+	postgres.NewDB,
+	postgres.NewUsers,
+	postgres.NewSessions,
+	postgres.NewRoles,
+	postgres.NewMigrator,
+	wire.Bind(new(ports.Transactor), new(*postgres.DB)),
+	wire.Bind(new(ports.Pinger), new(*postgres.DB)),
+	wire.Bind(new(ports.UserStore), new(*postgres.Users)),
+	wire.Bind(new(ports.SessionStore), new(*postgres.Sessions)),
+	wire.Bind(new(ports.RoleStore), new(*postgres.Roles)),
+)
+
+var serviceSet = wire.NewSet(
+	clock.New,
+	random.New,
+	ProvideHasher,
+	ProvideTokenConfig,
+	ProvideTokens,
+	wire.Bind(new(ports.Clock), new(clock.System)),
+	wire.Bind(new(ports.Random), new(random.Crypto)),
+	wire.Bind(new(ports.PasswordHasher), new(*hashing.Argon2id)),
+	wire.Bind(new(ports.AccessTokens), new(*tokens.JWT)),
+	ProvideAppConfig,
+	application.NewAuth,
+	application.NewAccount,
+	application.NewBootstrap,
+)
+
+// InitializeApp builds the whole service for `serve`.
+func InitializeApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, func(), error) {
+	wire.Build(
+		storeSet,
+		serviceSet,
+		metrics.New,
+		ProvideHTTPOptions,
+		httpapi.NewServer,
+		NewApp,
+	)
+	return nil, nil, nil
+}
+
+// InitializeMigrator builds only what `migrate` needs.
+func InitializeMigrator(ctx context.Context, cfg config.Config, log *slog.Logger) (*postgres.Migrator, func(), error) {
+	wire.Build(ProvideSQL, postgres.NewMigrator)
+	return nil, nil, nil
+}
