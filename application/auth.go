@@ -82,7 +82,7 @@ type Auth struct {
 	clock    ports.Clock
 	random   ports.Random
 
-	dummyOnce sync.Once
+	dummyMu   sync.Mutex
 	dummyHash string
 }
 
@@ -199,14 +199,30 @@ func (a *Auth) checkPassword(ctx context.Context, email, password string) (domai
 }
 
 // burnHash spends the time of one verification, so an unknown account
-// takes as long to refuse as a wrong password.
+// takes as long to refuse as a wrong password. Without a dummy hash yet it
+// spends one hash instead, so the work is never skipped.
 func (a *Auth) burnHash(ctx context.Context, password string) {
-	a.dummyOnce.Do(func() {
-		a.dummyHash, _ = a.hasher.Hash(ctx, "auth-service timing equaliser")
-	})
-	if a.dummyHash != "" {
-		_, _ = a.hasher.Verify(ctx, password, a.dummyHash)
+	dummy := a.dummy(ctx)
+	if dummy == "" {
+		_, _ = a.hasher.Hash(ctx, password)
+		return
 	}
+	_, _ = a.hasher.Verify(ctx, password, dummy)
+}
+
+// dummy returns a hash to verify against for accounts that do not exist,
+// making it on first use. A failure (say, the first caller gave up) is
+// retried by the next caller rather than remembered.
+func (a *Auth) dummy(ctx context.Context) string {
+	a.dummyMu.Lock()
+	defer a.dummyMu.Unlock()
+	if a.dummyHash == "" {
+		h, err := a.hasher.Hash(context.WithoutCancel(ctx), "auth-service timing equaliser")
+		if err == nil {
+			a.dummyHash = h
+		}
+	}
+	return a.dummyHash
 }
 
 func (a *Auth) startSession(ctx context.Context, u domain.User, client Client) (TokenPair, error) {

@@ -109,9 +109,13 @@ func (s *Users) UpdatePasswordHash(_ context.Context, id, hash string, now time.
 	return s.update(id, now, func(u *domain.User) { u.PasswordHash = hash })
 }
 
-// SetStatus changes a user's status; for tests.
+// SetStatus changes a user's status, keeping its update time; for tests.
 func (s *Users) SetStatus(id string, st domain.Status) {
-	_ = s.update(id, time.Time{}, func(u *domain.User) { u.Status = st })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.rows[id]; ok {
+		r.user.Status = st
+	}
 }
 
 // Sessions is an in-memory SessionStore.
