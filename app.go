@@ -15,7 +15,9 @@ import (
 	"auth-service/adapters/config"
 	"auth-service/adapters/hashing"
 	"auth-service/adapters/httpapi"
+	"auth-service/adapters/mail"
 	"auth-service/adapters/postgres"
+	"auth-service/adapters/throttle"
 	"auth-service/adapters/tokens"
 	"auth-service/application"
 	"auth-service/ports"
@@ -27,6 +29,7 @@ type App struct {
 	Log       *slog.Logger
 	Migrator  *postgres.Migrator
 	Bootstrap *application.Bootstrap
+	Admin     *application.Admin
 	HTTP      *httpapi.Server
 }
 
@@ -36,9 +39,10 @@ func NewApp(
 	log *slog.Logger,
 	m *postgres.Migrator,
 	b *application.Bootstrap,
+	a *application.Admin,
 	h *httpapi.Server,
 ) *App {
-	return &App{Config: cfg, Log: log, Migrator: m, Bootstrap: b, HTTP: h}
+	return &App{Config: cfg, Log: log, Migrator: m, Bootstrap: b, Admin: a, HTTP: h}
 }
 
 // ProvideSQL connects to the configured database, retrying while it
@@ -105,13 +109,43 @@ func ProvideAppConfig(cfg config.Config) application.Config {
 		RefreshTTL:        cfg.RefreshTokenTTL,
 		ReuseGrace:        cfg.RefreshReuseGrace,
 		PasswordMinLength: cfg.PasswordMinLength,
+		ResetTTL:          cfg.ResetTokenTTL,
+		RestoreWindow:     cfg.AccountRestoreWin,
+		ResetURL:          cfg.ResetURL,
 	}
+}
+
+// ProvideThrottles builds the attempt counters from the LOGIN_* and
+// SENSITIVE_* settings.
+func ProvideThrottles(cfg config.Config, clock ports.Clock) application.Throttles {
+	return application.Throttles{
+		Login:     throttle.New(cfg.LoginMaxFailures, cfg.LoginFailureWindow, clock.Now),
+		Sensitive: throttle.New(cfg.SensitiveMax, cfg.SensitiveWindow, clock.Now),
+	}
+}
+
+// ProvideMailer builds the mailer MAIL_MODE names, logging failures.
+func ProvideMailer(cfg config.Config, log *slog.Logger) (ports.Mailer, error) {
+	m, err := mail.New(cfg.MailMode, cfg.MailDir, cfg.SMTPFrom, mail.SMTPConfig{
+		Host:     cfg.SMTPHost,
+		Port:     cfg.SMTPPort,
+		Username: cfg.SMTPUsername,
+		Password: cfg.SMTPPassword,
+		From:     cfg.SMTPFrom,
+	}, cfg.Production(), log)
+	if err != nil {
+		return nil, err
+	}
+	return mail.NewLogged(m, log), nil
 }
 
 // ProvideHTTPOptions maps settings onto the HTTP adapter.
 func ProvideHTTPOptions(cfg config.Config) (httpapi.Options, error) {
 	var opts httpapi.Options
 	for _, p := range cfg.TrustedProxies {
+		if strings.TrimSpace(p) == "" {
+			continue
+		}
 		prefix, err := netip.ParsePrefix(strings.TrimSpace(p))
 		if err != nil {
 			return opts, fmt.Errorf("TRUSTED_PROXIES: %w", err)

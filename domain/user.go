@@ -80,10 +80,15 @@ func ParseEmail(raw string) (Email, error) {
 		return Email{}, Invalid("email", "local part must be at most 64 characters")
 	}
 	for _, r := range addr {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || r == '<' || r == '>' ||
+		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) ||
+			r == '<' || r == '>' ||
 			r == ',' || r == ';' || r == '"' || r == '\\' {
 			return Email{}, Invalid("email", "contains a character not allowed in an address")
 		}
+	}
+	if strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") ||
+		strings.Contains(local, "..") {
+		return Email{}, Invalid("email", "must not start or end with a dot or hold two in a row")
 	}
 	if strings.ContainsRune(local, '@') {
 		return Email{}, Invalid("email", "must contain exactly one @")
@@ -112,8 +117,8 @@ func ParseName(raw string) (string, error) {
 		return "", Invalid("name", "must be at most 100 characters")
 	}
 	for _, r := range name {
-		if unicode.IsControl(r) {
-			return "", Invalid("name", "must not contain control characters")
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return "", Invalid("name", "must not contain control or invisible formatting characters")
 		}
 	}
 	return name, nil

@@ -59,6 +59,9 @@ type Config struct {
 	LoginMaxFailures   int           `env:"LOGIN_MAX_FAILURES" envDefault:"5"`
 	LoginFailureWindow time.Duration `env:"LOGIN_FAILURE_WINDOW" envDefault:"15m"`
 	TrustedProxies     []string      `env:"TRUSTED_PROXIES" envSeparator:","`
+	SensitiveMax       int           `env:"SENSITIVE_MAX_REQUESTS" envDefault:"5"`
+	SensitiveWindow    time.Duration `env:"SENSITIVE_WINDOW" envDefault:"15m"`
+	PurgeInterval      time.Duration `env:"PURGE_INTERVAL" envDefault:"1h"`
 
 	AdminEmail    string `env:"ADMIN_EMAIL"`
 	AdminPassword string `env:"ADMIN_PASSWORD"`
@@ -219,6 +222,8 @@ func (c Config) validate() error {
 		{"RESET_TOKEN_TTL", c.ResetTokenTTL},
 		{"ACCOUNT_RESTORE_WINDOW", c.AccountRestoreWin},
 		{"LOGIN_FAILURE_WINDOW", c.LoginFailureWindow},
+		{"SENSITIVE_WINDOW", c.SensitiveWindow},
+		{"PURGE_INTERVAL", c.PurgeInterval},
 		{"BACKUP_RETRY_DELAY", c.BackupRetryDelay},
 	}
 	for _, p := range positive {
@@ -247,7 +252,13 @@ func (c Config) validate() error {
 	if c.LoginMaxFailures < 1 {
 		bad("LOGIN_MAX_FAILURES", "must be at least 1")
 	}
+	if c.SensitiveMax < 1 {
+		bad("SENSITIVE_MAX_REQUESTS", "must be at least 1")
+	}
 	for _, p := range c.TrustedProxies {
+		if strings.TrimSpace(p) == "" {
+			continue
+		}
 		if _, err := netip.ParsePrefix(strings.TrimSpace(p)); err != nil {
 			bad("TRUSTED_PROXIES", "%q is not a CIDR such as 10.0.0.0/8", p)
 		}
@@ -258,6 +269,12 @@ func (c Config) validate() error {
 			bad("MAIL_MODE", "file is refused when APP_ENV=production")
 		}
 	case "smtp":
+		if c.SMTPHost == "" {
+			bad("SMTP_HOST", "is required when MAIL_MODE=smtp")
+		}
+		if c.SMTPFrom == "" {
+			bad("SMTP_FROM", "is required when MAIL_MODE=smtp")
+		}
 	default:
 		bad("MAIL_MODE", "must be file or smtp")
 	}

@@ -108,6 +108,21 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := app.Bootstrap.Seed(ctx); err != nil {
 		return err
 	}
+	if cfg.AdminEmail != "" {
+		created, err := app.Bootstrap.SeedAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
+		if err != nil {
+			return err
+		}
+		if created {
+			log.Info("first administrator created from ADMIN_EMAIL")
+		}
+	}
+	purgeDone := make(chan struct{})
+	go func() {
+		defer close(purgeDone)
+		purgeLoop(ctx, app, log)
+	}()
+	defer func() { <-purgeDone }()
 
 	srv := httpapi.HTTPServer(cfg.HTTPAddr, app.HTTP, log)
 	errc := make(chan error, 1)
@@ -125,11 +140,33 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := srv.Shutdown(shutCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	app.HTTP.Wait()
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// purgeLoop removes accounts past their restore window now and every
+// PURGE_INTERVAL until ctx ends. Several instances may run it at once.
+func purgeLoop(ctx context.Context, app *authservice.App, log *slog.Logger) {
+	t := time.NewTicker(app.Config.PurgeInterval)
+	defer t.Stop()
+	for {
+		n, err := app.Admin.PurgeExpired(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("purge of deleted accounts failed", "error", err.Error())
+		case n > 0:
+			log.Info("purged deleted accounts past the restore window", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // logWriter turns the migrator's progress lines into log records.
@@ -148,6 +185,10 @@ func (c *cli) migrateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply, roll back or list schema migrations",
+		// Without RunE cobra prints help and exits 0 for a mistyped
+		// subcommand such as "migrate upp"; NoArgs makes it an error.
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	run := func(name, short string, fn func(ctx context.Context, m migrator) error) *cobra.Command {
 		return &cobra.Command{
