@@ -26,12 +26,18 @@ var storeSet = wire.NewSet(
 	postgres.NewUsers,
 	postgres.NewSessions,
 	postgres.NewRoles,
+	postgres.NewResets,
+	postgres.NewAudit,
 	postgres.NewMigrator,
 	wire.Bind(new(ports.Transactor), new(*postgres.DB)),
 	wire.Bind(new(ports.Pinger), new(*postgres.DB)),
 	wire.Bind(new(ports.UserStore), new(*postgres.Users)),
 	wire.Bind(new(ports.SessionStore), new(*postgres.Sessions)),
 	wire.Bind(new(ports.RoleStore), new(*postgres.Roles)),
+	wire.Bind(new(ports.UserAdmin), new(*postgres.Users)),
+	wire.Bind(new(ports.RoleAdmin), new(*postgres.Roles)),
+	wire.Bind(new(ports.ResetStore), new(*postgres.Resets)),
+	wire.Bind(new(ports.AuditLog), new(*postgres.Audit)),
 )
 
 var serviceSet = wire.NewSet(
@@ -45,8 +51,12 @@ var serviceSet = wire.NewSet(
 	wire.Bind(new(ports.PasswordHasher), new(*hashing.Argon2id)),
 	wire.Bind(new(ports.AccessTokens), new(*tokens.JWT)),
 	ProvideAppConfig,
+	ProvideThrottles,
+	ProvideMailer,
+	wire.Struct(new(application.Deps), "*"),
 	application.NewAuth,
 	application.NewAccount,
+	application.NewAdmin,
 	application.NewBootstrap,
 )
 

@@ -37,15 +37,11 @@ func InitializeApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*A
 	}
 	postgresDB := postgres.NewDB(db)
 	roles := postgres.NewRoles(postgresDB)
-	bootstrap := application.NewBootstrap(roles)
-	options, err := ProvideHTTPOptions(cfg)
-	if err != nil {
-		cleanup()
-		return nil, nil, err
-	}
 	applicationConfig := ProvideAppConfig(cfg)
 	users := postgres.NewUsers(postgresDB)
 	sessions := postgres.NewSessions(postgresDB)
+	resets := postgres.NewResets(postgresDB)
+	audit := postgres.NewAudit(postgresDB)
 	argon2id, err := ProvideHasher(cfg)
 	if err != nil {
 		cleanup()
@@ -58,12 +54,40 @@ func InitializeApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*A
 		cleanup()
 		return nil, nil, err
 	}
+	mailer, err := ProvideMailer(cfg, log)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
 	crypto := random.New()
-	auth := application.NewAuth(applicationConfig, users, sessions, postgresDB, argon2id, jwt, system, crypto)
-	account := application.NewAccount(users, sessions, system)
+	throttles := ProvideThrottles(cfg, system)
+	deps := application.Deps{
+		Users:     users,
+		Admin:     users,
+		Roles:     roles,
+		Sessions:  sessions,
+		Resets:    resets,
+		Audit:     audit,
+		Tx:        postgresDB,
+		Hasher:    argon2id,
+		Tokens:    jwt,
+		Mailer:    mailer,
+		Clock:     system,
+		Random:    crypto,
+		Throttles: throttles,
+	}
+	bootstrap := application.NewBootstrap(roles, applicationConfig, deps)
+	admin := application.NewAdmin(applicationConfig, deps)
+	options, err := ProvideHTTPOptions(cfg)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	auth := application.NewAuth(applicationConfig, deps)
+	account := application.NewAccount(applicationConfig, deps)
 	metricsMetrics := metrics.New()
-	server := httpapi.NewServer(options, auth, account, jwt, postgresDB, metricsMetrics, log)
-	app := NewApp(cfg, log, migrator, bootstrap, server)
+	server := httpapi.NewServer(options, auth, account, admin, jwt, postgresDB, metricsMetrics, log)
+	app := NewApp(cfg, log, migrator, bootstrap, admin, server)
 	return app, func() {
 		cleanup()
 	}, nil
@@ -88,10 +112,12 @@ func InitializeMigrator(ctx context.Context, cfg config.Config, log *slog.Logger
 // wire.go:
 
 var storeSet = wire.NewSet(
-	ProvideSQL, postgres.NewDB, postgres.NewUsers, postgres.NewSessions, postgres.NewRoles, postgres.NewMigrator, wire.Bind(new(ports.Transactor), new(*postgres.DB)), wire.Bind(new(ports.Pinger), new(*postgres.DB)), wire.Bind(new(ports.UserStore), new(*postgres.Users)), wire.Bind(new(ports.SessionStore), new(*postgres.Sessions)), wire.Bind(new(ports.RoleStore), new(*postgres.Roles)),
+	ProvideSQL, postgres.NewDB, postgres.NewUsers, postgres.NewSessions, postgres.NewRoles, postgres.NewResets, postgres.NewAudit, postgres.NewMigrator, wire.Bind(new(ports.Transactor), new(*postgres.DB)), wire.Bind(new(ports.Pinger), new(*postgres.DB)), wire.Bind(new(ports.UserStore), new(*postgres.Users)), wire.Bind(new(ports.SessionStore), new(*postgres.Sessions)), wire.Bind(new(ports.RoleStore), new(*postgres.Roles)), wire.Bind(new(ports.UserAdmin), new(*postgres.Users)), wire.Bind(new(ports.RoleAdmin), new(*postgres.Roles)), wire.Bind(new(ports.ResetStore), new(*postgres.Resets)), wire.Bind(new(ports.AuditLog), new(*postgres.Audit)),
 )
 
 var serviceSet = wire.NewSet(clock.New, random.New, ProvideHasher,
 	ProvideTokenConfig,
-	ProvideTokens, wire.Bind(new(ports.Clock), new(clock.System)), wire.Bind(new(ports.Random), new(random.Crypto)), wire.Bind(new(ports.PasswordHasher), new(*hashing.Argon2id)), wire.Bind(new(ports.AccessTokens), new(*tokens.JWT)), ProvideAppConfig, application.NewAuth, application.NewAccount, application.NewBootstrap,
+	ProvideTokens, wire.Bind(new(ports.Clock), new(clock.System)), wire.Bind(new(ports.Random), new(random.Crypto)), wire.Bind(new(ports.PasswordHasher), new(*hashing.Argon2id)), wire.Bind(new(ports.AccessTokens), new(*tokens.JWT)), ProvideAppConfig,
+	ProvideThrottles,
+	ProvideMailer, wire.Struct(new(application.Deps), "*"), application.NewAuth, application.NewAccount, application.NewAdmin, application.NewBootstrap,
 )

@@ -20,6 +20,9 @@ type Config struct {
 	RefreshTTL        time.Duration
 	ReuseGrace        time.Duration
 	PasswordMinLength int
+	ResetTTL          time.Duration
+	RestoreWindow     time.Duration
+	ResetURL          string
 }
 
 // TokenPair is what a login or refresh hands the client.
@@ -40,8 +43,12 @@ type Client struct {
 type Principal struct {
 	UserID      string
 	SessionID   string
+	Email       string
 	Roles       []string
 	Permissions []string
+	// IP is the client address of the current request, for the audit
+	// trail; the HTTP adapter sets it.
+	IP string
 }
 
 // Logout scopes.
@@ -70,10 +77,37 @@ var (
 // rotations made inside the grace interval.
 const maxGraceHops = 8
 
+// Throttles are the attempt counters: failed logins, and the requests of
+// the forgot, reset and restore routes.
+type Throttles struct {
+	Login     ports.Throttle
+	Sensitive ports.Throttle
+}
+
+// Deps are the ports the use cases share.
+type Deps struct {
+	Users     ports.UserStore
+	Admin     ports.UserAdmin
+	Roles     ports.RoleAdmin
+	Sessions  ports.SessionStore
+	Resets    ports.ResetStore
+	Audit     ports.AuditLog
+	Tx        ports.Transactor
+	Hasher    ports.PasswordHasher
+	Tokens    ports.AccessTokens
+	Mailer    ports.Mailer
+	Clock     ports.Clock
+	Random    ports.Random
+	Throttles Throttles
+}
+
 // Auth holds registration, login, refresh, logout and token checks.
 type Auth struct {
-	cfg      Config
-	policy   domain.PasswordPolicy
+	Deps
+	cfg    Config
+	policy domain.PasswordPolicy
+
+	// Short names for the ports used on every path.
 	users    ports.UserStore
 	sessions ports.SessionStore
 	tx       ports.Transactor
@@ -87,26 +121,19 @@ type Auth struct {
 }
 
 // NewAuth returns the authentication use cases.
-func NewAuth(
-	cfg Config,
-	users ports.UserStore,
-	sessions ports.SessionStore,
-	tx ports.Transactor,
-	hasher ports.PasswordHasher,
-	tokens ports.AccessTokens,
-	clock ports.Clock,
-	random ports.Random,
-) *Auth {
+func NewAuth(cfg Config, d Deps) *Auth {
+	d = d.normalized()
 	return &Auth{
+		Deps:     d,
 		cfg:      cfg,
 		policy:   domain.PasswordPolicy{MinLength: cfg.PasswordMinLength},
-		users:    users,
-		sessions: sessions,
-		tx:       tx,
-		hasher:   hasher,
-		tokens:   tokens,
-		clock:    clock,
-		random:   random,
+		users:    d.Users,
+		sessions: d.Sessions,
+		tx:       d.Tx,
+		hasher:   d.Hasher,
+		tokens:   d.Tokens,
+		clock:    d.Clock,
+		random:   d.Random,
 	}
 }
 
@@ -147,47 +174,29 @@ func (a *Auth) Register(ctx context.Context, email, password, name string) (doma
 // Login checks an email and password and starts a session. Every reason
 // to refuse (unknown email, wrong password, disabled or deleted account)
 // gives the same error, domain.ErrInvalidCredentials, after the same
-// amount of hashing.
+// amount of hashing. Too many failures for the account or the client
+// address are *domain.ThrottledError.
 func (a *Auth) Login(ctx context.Context, email, password string, client Client) (TokenPair, error) {
 	if email == "" || password == "" {
-		v := &domain.ValidationError{}
-		if email == "" {
-			v.Add("email", "is required")
-		}
-		if password == "" {
-			v.Add("password", "is required")
-		}
-		return TokenPair{}, v
+		return TokenPair{}, requiredCredentials(email, password)
 	}
-	u, err := a.checkPassword(ctx, email, password)
+	keys := []string{"login:acct:" + domain.EmailKey(email), "login:ip:" + client.IP}
+	if err := throttled(a.Throttles.Login, keys...); err != nil {
+		return TokenPair{}, err
+	}
+	u, ok, err := a.verifyPassword(ctx, email, password)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	return a.startSession(ctx, u, client)
-}
-
-// checkPassword finds the account for email and verifies password against
-// it, spending one hash whatever the outcome.
-func (a *Auth) checkPassword(ctx context.Context, email, password string) (domain.User, error) {
-	if utf8.RuneCountInString(password) > domain.MaxPasswordLength {
-		a.burnHash(ctx, password[:domain.MaxPasswordLength])
-		return domain.User{}, errBadCredentials
-	}
-	u, err := a.users.ByEmailKey(ctx, domain.EmailKey(email))
-	if errors.Is(err, domain.ErrNotFound) {
-		a.burnHash(ctx, password)
-		return domain.User{}, errBadCredentials
-	}
-	if err != nil {
-		return domain.User{}, err
-	}
-	ok, err := a.hasher.Verify(ctx, password, u.PasswordHash)
-	if err != nil {
-		return domain.User{}, fmt.Errorf("verify password: %w", err)
-	}
 	if !ok || !u.CanAuthenticate() {
-		return domain.User{}, errBadCredentials
+		record(a.Throttles.Login, keys...)
+		err := a.audit(ctx, "", client.IP, domain.AuditLoginFailure, "user", u.ID, nil)
+		if err != nil {
+			return TokenPair{}, err
+		}
+		return TokenPair{}, errBadCredentials
 	}
+	a.Throttles.Login.Reset(keys[0])
 	if a.hasher.NeedsRehash(u.PasswordHash) {
 		// An upgrade that fails is retried at the next login; the login
 		// itself must not fail for it.
@@ -195,7 +204,54 @@ func (a *Auth) checkPassword(ctx context.Context, email, password string) (domai
 			_ = a.users.UpdatePasswordHash(ctx, u.ID, hash, a.clock.Now())
 		}
 	}
-	return u, nil
+	var pair TokenPair
+	err = a.tx.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if pair, err = a.startSession(ctx, u, client); err != nil {
+			return err
+		}
+		return a.audit(ctx, u.ID, client.IP, domain.AuditLoginSuccess, "user", u.ID, nil)
+	})
+	return pair, err
+}
+
+func requiredCredentials(email, password string) error {
+	v := &domain.ValidationError{}
+	if email == "" {
+		v.Add("email", "is required")
+	}
+	if password == "" {
+		v.Add("password", "is required")
+	}
+	return v
+}
+
+// verifyPassword finds the account for email and checks password against
+// it, spending one hash whatever the outcome. ok is false for an unknown
+// email or a wrong password; u is the account whenever it exists.
+func (a *Auth) verifyPassword(ctx context.Context, email, password string) (domain.User, bool, error) {
+	if utf8.RuneCountInString(password) > domain.MaxPasswordLength {
+		a.burnHash(ctx, password[:domain.MaxPasswordLength])
+		return domain.User{}, false, nil
+	}
+	em, err := domain.ParseEmail(email)
+	if err != nil {
+		a.burnHash(ctx, password) // no account can have this address
+		return domain.User{}, false, nil
+	}
+	u, err := a.users.ByEmailKey(ctx, em.Key)
+	if errors.Is(err, domain.ErrNotFound) {
+		a.burnHash(ctx, password)
+		return domain.User{}, false, nil
+	}
+	if err != nil {
+		return domain.User{}, false, err
+	}
+	ok, err := a.hasher.Verify(ctx, password, u.PasswordHash)
+	if err != nil {
+		return domain.User{}, false, fmt.Errorf("verify password: %w", err)
+	}
+	return u, ok, nil
 }
 
 // burnHash spends the time of one verification, so an unknown account
@@ -437,6 +493,7 @@ func (a *Auth) Authenticate(ctx context.Context, token string) (Principal, error
 	return Principal{
 		UserID:      u.ID,
 		SessionID:   s.ID,
+		Email:       u.Email,
 		Roles:       u.Roles,
 		Permissions: u.Permissions,
 	}, nil

@@ -1,6 +1,7 @@
 package application_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -311,7 +312,7 @@ func TestLoginRefusalsLookAlike(t *testing.T) {
 	e := newEnv(t)
 	e.register(t, "ana@example.com")
 	bob := e.register(t, "bob@example.com")
-	e.users.SetStatus(bob.ID, domain.StatusDisabled)
+	require.NoError(t, e.users.SetStatus(context.Background(), bob.ID, domain.StatusDisabled, e.clock.Now()))
 
 	tests := []struct {
 		name       string
@@ -522,7 +523,7 @@ func TestAuthenticateRefuses(t *testing.T) {
 		{
 			name: "account disabled",
 			setup: func(t *testing.T, e *env, pair application.TokenPair, p application.Principal) string {
-				e.users.SetStatus(p.UserID, domain.StatusDisabled)
+				require.NoError(t, e.users.SetStatus(context.Background(), p.UserID, domain.StatusDisabled, e.clock.Now()))
 				return pair.AccessToken
 			},
 		},

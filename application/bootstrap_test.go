@@ -36,7 +36,7 @@ func (r *recordingRoles) Seed(_ context.Context, perms []domain.Permission, role
 func TestBootstrapSeed(t *testing.T) {
 	store := &recordingRoles{}
 
-	err := application.NewBootstrap(store).Seed(t.Context())
+	err := application.NewBootstrap(store, application.Config{}, application.Deps{}).Seed(t.Context())
 	require.NoError(t, err)
 
 	require.Len(t, store.calls, 1)
@@ -70,7 +70,7 @@ func TestBootstrapSeed(t *testing.T) {
 
 func TestBootstrapSeedIsRepeatable(t *testing.T) {
 	store := &recordingRoles{}
-	b := application.NewBootstrap(store)
+	b := application.NewBootstrap(store, application.Config{}, application.Deps{})
 
 	require.NoError(t, b.Seed(t.Context()))
 	require.NoError(t, b.Seed(t.Context()))
@@ -83,7 +83,7 @@ func TestBootstrapSeedError(t *testing.T) {
 	boom := errors.New("database is gone")
 	store := &recordingRoles{err: boom}
 
-	err := application.NewBootstrap(store).Seed(t.Context())
+	err := application.NewBootstrap(store, application.Config{}, application.Deps{}).Seed(t.Context())
 
 	require.Error(t, err)
 	assert.ErrorIs(t, err, boom)

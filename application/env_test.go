@@ -25,6 +25,9 @@ func testConfig() application.Config {
 		RefreshTTL:        720 * time.Hour,
 		ReuseGrace:        10 * time.Second,
 		PasswordMinLength: 8,
+		ResetTTL:          30 * time.Minute,
+		RestoreWindow:     720 * time.Hour,
+		ResetURL:          "https://auth.example.com/reset-password",
 	}
 }
 
@@ -37,8 +40,16 @@ type env struct {
 	tokens   *fakes.Tokens
 	clock    *fakes.Clock
 	random   *fakes.Random
+	roles    *fakes.Roles
+	resets   *fakes.Resets
+	audit    *fakes.Audit
+	mailer   *fakes.Mailer
+	logins   *fakes.Throttle
+	limits   *fakes.Throttle
+	deps     application.Deps
 	auth     *application.Auth
 	account  *application.Account
+	admin    *application.Admin
 }
 
 func newEnv(t *testing.T) *env {
@@ -57,17 +68,30 @@ func newEnvWith(t *testing.T, cfg application.Config) *env {
 		random:   &fakes.Random{},
 	}
 	e.tokens = &fakes.Tokens{Clock: e.clock}
-	e.auth = application.NewAuth(
-		cfg,
-		e.users,
-		e.sessions,
-		&fakes.Transactor{},
-		e.hasher,
-		e.tokens,
-		e.clock,
-		e.random,
-	)
-	e.account = application.NewAccount(e.users, e.sessions, e.clock)
+	e.roles = fakes.NewRoles(e.users)
+	e.resets = &fakes.Resets{}
+	e.audit = &fakes.Audit{}
+	e.mailer = &fakes.Mailer{}
+	e.logins = &fakes.Throttle{}
+	e.limits = &fakes.Throttle{}
+	e.deps = application.Deps{
+		Users:     e.users,
+		Admin:     e.users,
+		Roles:     e.roles,
+		Sessions:  e.sessions,
+		Resets:    e.resets,
+		Audit:     e.audit,
+		Tx:        &fakes.Transactor{},
+		Hasher:    e.hasher,
+		Tokens:    e.tokens,
+		Mailer:    e.mailer,
+		Clock:     e.clock,
+		Random:    e.random,
+		Throttles: application.Throttles{Login: e.logins, Sensitive: e.limits},
+	}
+	e.auth = application.NewAuth(cfg, e.deps)
+	e.account = application.NewAccount(cfg, e.deps)
+	e.admin = application.NewAdmin(cfg, e.deps)
 	return e
 }
 

@@ -84,16 +84,9 @@ func authWith(
 	sessions ports.SessionStore,
 	hasher ports.PasswordHasher,
 ) *application.Auth {
-	return application.NewAuth(
-		e.cfg,
-		users,
-		sessions,
-		&fakes.Transactor{},
-		hasher,
-		e.tokens,
-		e.clock,
-		e.random,
-	)
+	d := e.deps
+	d.Users, d.Sessions, d.Hasher = users, sessions, hasher
+	return application.NewAuth(e.cfg, d)
 }
 
 func TestStoreFailuresAreNotDisguised(t *testing.T) {

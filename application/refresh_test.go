@@ -1,6 +1,7 @@
 package application_test
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -224,7 +225,7 @@ func TestRefreshRefuses(t *testing.T) {
 		{
 			name: "account disabled",
 			setup: func(t *testing.T, e *env, pair application.TokenPair, p application.Principal) string {
-				e.users.SetStatus(p.UserID, domain.StatusDisabled)
+				require.NoError(t, e.users.SetStatus(context.Background(), p.UserID, domain.StatusDisabled, e.clock.Now()))
 				return pair.RefreshToken
 			},
 		},
@@ -269,7 +270,7 @@ func TestRefreshDisabledUserInsideGrace(t *testing.T) {
 	first, p := loggedIn(t, e)
 	_, err := e.auth.Refresh(t.Context(), first.RefreshToken)
 	require.NoError(t, err)
-	e.users.SetStatus(p.UserID, domain.StatusDisabled)
+	require.NoError(t, e.users.SetStatus(context.Background(), p.UserID, domain.StatusDisabled, e.clock.Now()))
 
 	_, err = e.auth.Refresh(t.Context(), first.RefreshToken)
 

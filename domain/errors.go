@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // The kinds of failure a use case reports. Adapters match them with
@@ -87,3 +88,24 @@ func (e *ValidationError) Err() error {
 func Invalid(field, message string) error {
 	return &ValidationError{Fields: []FieldError{{Field: field, Message: message}}}
 }
+
+// ErrThrottled means the caller tried too often and must wait; a
+// *ThrottledError says how long.
+var ErrThrottled = errors.New("too many attempts")
+
+// ErrGone means the thing existed but can no longer be had, such as an
+// account past its restore window.
+var ErrGone = errors.New("gone")
+
+// ThrottledError says how long a throttled caller must wait.
+type ThrottledError struct {
+	RetryAfter time.Duration
+}
+
+// Error says that the caller must wait.
+func (e *ThrottledError) Error() string {
+	return "too many attempts; retry after " + e.RetryAfter.Round(time.Second).String()
+}
+
+// Unwrap returns ErrThrottled.
+func (e *ThrottledError) Unwrap() error { return ErrThrottled }

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Password length limits in Unicode code points. The minimum can be raised
@@ -67,4 +69,11 @@ func (p PasswordPolicy) Check(field, pw, email string) error {
 		return Invalid(field, "must not be the email address")
 	}
 	return nil
+}
+
+// NormalizePassword returns the form of a password that is hashed and
+// checked: Unicode NFC, so the same password typed on systems that compose
+// accents differently still matches.
+func NormalizePassword(pw string) string {
+	return norm.NFC.String(pw)
 }

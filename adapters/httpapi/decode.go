@@ -1,13 +1,17 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"auth-service/domain"
 )
@@ -18,24 +22,23 @@ const MaxBodyBytes = 1 << 20
 var errTooLarge = &httpError{status: http.StatusRequestEntityTooLarge,
 	code: "body_too_large", detail: "the request body is larger than 1 MiB"}
 
-// decode reads one JSON object into dst: the body must be
-// application/json, at most MaxBodyBytes, name no unknown field and carry
-// nothing after the object. With optional set, an empty body leaves dst
-// as it is.
+// decode reads one JSON object into dst: the body must be UTF-8
+// application/json, at most MaxBodyBytes, name each field once, exactly
+// as spelled in dst's tags (no case folding), and carry nothing after the
+// object. With optional set, an empty body leaves dst as it is.
 func decode(w http.ResponseWriter, r *http.Request, dst any, optional bool) error {
 	if r.ContentLength > MaxBodyBytes {
 		return errTooLarge
 	}
-	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	empty := r.ContentLength == 0
-	if r.ContentLength < 0 {
-		// Unknown length: peek one byte to tell empty from not.
-		var one [1]byte
-		n, err := io.ReadFull(body, one[:])
-		empty = n == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF)
-		body = io.NopCloser(io.MultiReader(strings.NewReader(string(one[:n])), body))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return errTooLarge
+	case err != nil:
+		return badRequest("malformed_body", "the request body could not be read")
 	}
-	if empty {
+	if len(bytes.TrimSpace(raw)) == 0 {
 		if optional {
 			return nil
 		}
@@ -43,27 +46,147 @@ func decode(w http.ResponseWriter, r *http.Request, dst any, optional bool) erro
 	}
 	if !isJSON(r.Header.Get("Content-Type")) {
 		return &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
-			detail: "the request body must be application/json"}
+			detail: "the request body must be application/json in UTF-8"}
+	}
+	if !utf8.Valid(raw) || loneSurrogate(raw) {
+		return badRequest("malformed_body", "the request body must be valid UTF-8")
+	}
+	if err := checkKeys(raw, dst); err != nil {
+		return err
 	}
 
-	dec := json.NewDecoder(body)
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
 	}
-	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return errTooLarge
-		}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return badRequest("malformed_body", "the request body must hold exactly one JSON object")
 	}
 	return nil
 }
 
 func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "application/json"
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != "application/json" {
+		return false
+	}
+	cs, ok := params["charset"]
+	return !ok || strings.EqualFold(cs, "utf-8")
+}
+
+// checkKeys refuses a top-level key that is not spelled exactly as one of
+// dst's JSON names, or that comes twice. encoding/json alone would match
+// keys case-insensitively and keep the last duplicate.
+func checkKeys(raw []byte, dst any) error {
+	allowed := jsonNames(dst)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil // not an object: the decoder proper explains
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, _ := tok.(string)
+		if !allowed[key] {
+			return badRequest("unknown_field", fmt.Sprintf("the field %q is not accepted here", key),
+				domain.FieldError{Field: key, Message: "is not accepted here"})
+		}
+		if seen[key] {
+			return badRequest("duplicate_field", fmt.Sprintf("the field %q appears twice", key),
+				domain.FieldError{Field: key, Message: "appears twice"})
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// jsonNames returns the JSON names of the fields of the struct dst points
+// to.
+func jsonNames(dst any) map[string]bool {
+	names := map[string]bool{}
+	t := reflect.TypeOf(dst)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return names
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		names[name] = true
+	}
+	return names
+}
+
+// loneSurrogate reports whether a JSON string in raw holds a \u escape
+// of half a surrogate pair, which encoding/json would quietly turn into
+// U+FFFD.
+func loneSurrogate(raw []byte) bool {
+	inString, escaped := false, false
+	pendingHigh := false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case !inString:
+			inString = c == '"'
+			continue
+		case escaped:
+			escaped = false
+			if c == 'u' && i+4 < len(raw) {
+				v, err := strconv.ParseUint(string(raw[i+1:i+5]), 16, 32)
+				if err != nil {
+					return false // malformed: the decoder reports it
+				}
+				i += 4
+				switch {
+				case v >= 0xD800 && v < 0xDC00:
+					if pendingHigh {
+						return true
+					}
+					pendingHigh = true
+				case v >= 0xDC00 && v < 0xE000:
+					if !pendingHigh {
+						return true
+					}
+					pendingHigh = false
+				default:
+					if pendingHigh {
+						return true
+					}
+				}
+				continue
+			}
+			if pendingHigh {
+				return true
+			}
+			continue
+		case c == '\\':
+			escaped = true
+			continue
+		}
+		if pendingHigh {
+			return true
+		}
+		if c == '"' {
+			inString = false
+		}
+	}
+	return pendingHigh
 }
 
 // decodeError explains a JSON decoding failure without echoing the body.

@@ -97,6 +97,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			id = uuid.NewString()
 		}
 		w.Header().Set("X-Request-Id", id)
+		if strings.HasPrefix(r.URL.Path, "/v1/") {
+			w.Header().Set("Cache-Control", "no-store")
+		}
 		ctx := context.WithValue(r.Context(), keyRequestID, id)
 		ctx = context.WithValue(ctx, keyLogger, s.log)
 		slot := &routeSlot{template: "unmatched"}
@@ -197,8 +200,9 @@ func (s *Server) trusted(a netip.Addr) bool {
 }
 
 // authenticate puts the caller of a Bearer token into the context, or
-// answers 401. Tokens are read from the Authorization header only.
-func (s *Server) authenticate(next http.HandlerFunc) http.HandlerFunc {
+// answers 401; then it applies the route's permission, or answers 403.
+// Tokens are read from the Authorization header only.
+func (s *Server) authenticate(perm string, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
@@ -210,6 +214,11 @@ func (s *Server) authenticate(next http.HandlerFunc) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
+		if err := application.Authorize(p, perm); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		p.IP = s.clientIP(r)
 		next(w, r.WithContext(context.WithValue(r.Context(), keyPrincipal, p)))
 	}
 }

@@ -1,13 +1,20 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"auth-service/domain"
 )
+
+// statusClientClosed is recorded, never seen by a client, when the client
+// closed the connection before the answer (nginx's 499).
+const statusClientClosed = 499
 
 // problem is an RFC 9457 problem document, with the request id and, for
 // validation failures, the fields at fault.
@@ -72,6 +79,12 @@ func problemFor(err error) problem {
 	case errors.Is(err, domain.ErrInvalid):
 		p = problem{Status: http.StatusBadRequest, Code: "invalid",
 			Detail: "the request is not acceptable"}
+	case errors.Is(err, domain.ErrGone):
+		p = problem{Status: http.StatusGone, Code: "gone",
+			Detail: "the resource can no longer be had"}
+	case errors.Is(err, domain.ErrThrottled):
+		p = problem{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
+			Detail: "too many attempts; wait before trying again"}
 	default:
 		return problem{Status: http.StatusInternalServerError, Code: "internal",
 			Detail: "an internal error occurred; quote the request id when reporting it"}
@@ -88,7 +101,18 @@ func problemFor(err error) problem {
 // writeError answers with the problem document for err, logging the
 // details of unexpected errors only.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+		// The client went away; nobody reads this answer, and it is no
+		// fault of the server.
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	p := problemFor(err)
+	var te *domain.ThrottledError
+	if errors.As(err, &te) {
+		secs := int((te.RetryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	}
 	if p.Status >= 500 {
 		logFrom(r).ErrorContext(r.Context(), "request failed",
 			"request_id", requestID(r), "error", err.Error())

@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
 
 	"auth-service/adapters/metrics"
 	"auth-service/application"
+	"auth-service/domain"
 	"auth-service/ports"
 )
 
@@ -23,6 +26,8 @@ var openAPIDocument []byte
 type Server struct {
 	auth    *application.Auth
 	account *application.Account
+	admin   *application.Admin
+	bg      sync.WaitGroup // work answered before it finished (forgot)
 	tokens  ports.AccessTokens
 	db      ports.Pinger
 	metrics *metrics.Metrics
@@ -41,6 +46,7 @@ func NewServer(
 	opts Options,
 	auth *application.Auth,
 	account *application.Account,
+	admin *application.Admin,
 	tokens ports.AccessTokens,
 	db ports.Pinger,
 	m *metrics.Metrics,
@@ -49,6 +55,7 @@ func NewServer(
 	s := &Server{
 		auth:    auth,
 		account: account,
+		admin:   admin,
 		tokens:  tokens,
 		db:      db,
 		metrics: m,
@@ -64,19 +71,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// access says who may call a route.
-type access int
-
+// Who may call a route: anyone, or the holder of a valid access token of
+// an active account with the permission named ("" for any such holder).
 const (
-	public access = iota
-	bearer        // any valid access token of an active account
+	public = "public"
+	bearer = ""
 )
 
 // route is one line of the API's policy: who may call what.
 type route struct {
 	method string
 	path   string
-	access access
+	access string // public, bearer, or the permission needed
 	handle http.HandlerFunc
 }
 
@@ -87,11 +93,33 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/v1/auth/login", public, s.login},
 		{http.MethodPost, "/v1/auth/refresh", public, s.refresh},
 		{http.MethodPost, "/v1/auth/logout", bearer, s.logout},
+		{http.MethodPost, "/v1/auth/password/forgot", public, s.forgot},
+		{http.MethodPost, "/v1/auth/password/reset", public, s.reset},
+		{http.MethodPost, "/v1/auth/restore", public, s.restore},
 
 		{http.MethodGet, "/v1/users/me", bearer, s.me},
 		{http.MethodPatch, "/v1/users/me", bearer, s.updateMe},
+		{http.MethodDelete, "/v1/users/me", bearer, s.deleteMe},
+		{http.MethodPost, "/v1/users/me/password", bearer, s.changePassword},
 		{http.MethodGet, "/v1/users/me/sessions", bearer, s.sessions},
 		{http.MethodDelete, "/v1/users/me/sessions/{id}", bearer, s.revokeSession},
+
+		{http.MethodGet, "/v1/admin/users", domain.PermUsersRead, s.listUsers},
+		{http.MethodPost, "/v1/admin/users", domain.PermUsersWrite, s.createUser},
+		{http.MethodGet, "/v1/admin/users/{id}", domain.PermUsersRead, s.getUser},
+		{http.MethodPatch, "/v1/admin/users/{id}", domain.PermUsersWrite, s.updateUser},
+		{http.MethodDelete, "/v1/admin/users/{id}", domain.PermUsersDelete, s.deleteUser},
+		{http.MethodPost, "/v1/admin/users/{id}/restore", domain.PermUsersWrite, s.restoreUser},
+		{http.MethodPut, "/v1/admin/users/{id}/roles", domain.PermRolesAssign, s.setUserRoles},
+		{http.MethodGet, "/v1/admin/roles", domain.PermRolesRead, s.listRoles},
+		{http.MethodPost, "/v1/admin/roles", domain.PermRolesManage, s.createRole},
+		{http.MethodGet, "/v1/admin/roles/{name}", domain.PermRolesRead, s.getRole},
+		{http.MethodPatch, "/v1/admin/roles/{name}", domain.PermRolesManage, s.describeRole},
+		{http.MethodPut, "/v1/admin/roles/{name}/permissions", domain.PermRolesManage, s.setRolePermissions},
+		{http.MethodDelete, "/v1/admin/roles/{name}", domain.PermRolesManage, s.deleteRole},
+		{http.MethodGet, "/v1/admin/permissions", domain.PermRolesRead, s.listPermissions},
+		{http.MethodPost, "/v1/admin/permissions", domain.PermRolesManage, s.createPermission},
+		{http.MethodGet, "/v1/admin/audit-events", domain.PermAuditRead, s.listAudit},
 
 		{http.MethodGet, "/.well-known/jwks.json", public, s.jwks},
 		{http.MethodGet, "/healthz", public, s.healthz},
@@ -101,13 +129,31 @@ func (s *Server) routes() []route {
 	}
 }
 
+// Permissions returns, for every guarded route, "METHOD path" mapped to
+// the permission it needs ("" for any valid token).
+func (s *Server) Permissions() map[string]string {
+	out := map[string]string{}
+	for _, rt := range s.routes() {
+		if rt.access != public {
+			out[rt.method+" "+rt.path] = rt.access
+		}
+	}
+	return out
+}
+
+// Wait blocks until work answered early (password reset mails) is done.
+func (s *Server) Wait() { s.bg.Wait() }
+
 func (s *Server) router() *mux.Router {
 	r := mux.NewRouter()
+	// Paths are taken as sent: cleaning them would answer a POST to
+	// //v1/auth/login with a redirect that clients replay as a GET.
+	r.SkipClean(true)
 	r.Use(markRoute)
 	for _, rt := range s.routes() {
 		h := rt.handle
-		if rt.access == bearer {
-			h = s.authenticate(h)
+		if rt.access != public {
+			h = s.authenticate(rt.access, h)
 		}
 		r.Handle(rt.path, h).Methods(rt.method)
 	}
@@ -116,10 +162,26 @@ func (s *Server) router() *mux.Router {
 			Detail: "no such route"})
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Allow", strings.Join(allowed(r, req), ", "))
 		writeProblem(w, req, problem{Status: http.StatusMethodNotAllowed,
 			Code: "method_not_allowed", Detail: "this route does not take that method"})
 	})
 	return r
+}
+
+// allowed lists the methods the router serves at the request's path.
+func allowed(r *mux.Router, req *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut,
+		http.MethodPatch, http.MethodDelete} {
+		probe := req.Clone(req.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if r.Match(probe, &match) && match.MatchErr == nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // RouteList returns "METHOD path" for every route, for the OpenAPI check.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
@@ -149,4 +150,14 @@ func sqlxGet(ctx context.Context, d *DB, dest any, query string, args ...any) er
 // sqlxSelect runs a query on the transaction in ctx or the pool.
 func sqlxSelect(ctx context.Context, d *DB, dest any, query string, args ...any) error {
 	return sqlx.SelectContext(ctx, d.q(ctx), dest, query, args...)
+}
+
+// validID reports whether s is a UUID in the canonical 36-character form,
+// the only one PostgreSQL is asked to parse.
+func validID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	_, err := uuid.Parse(s)
+	return err == nil
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
-
 	"auth-service/domain"
 	"auth-service/ports"
 )
@@ -92,7 +90,7 @@ func (s *Sessions) insertToken(ctx context.Context, t domain.RefreshToken) error
 
 // ByID returns a session, or domain.ErrNotFound.
 func (s *Sessions) ByID(ctx context.Context, id string) (domain.Session, error) {
-	if _, err := uuid.Parse(id); err != nil {
+	if !validID(id) {
 		return domain.Session{}, domain.ErrNotFound
 	}
 	var row sessionRow
@@ -194,7 +192,7 @@ func (s *Sessions) Touch(ctx context.Context, id string, now, expires time.Time)
 // Revoke ends one active session of a user, or returns
 // domain.ErrNotFound.
 func (s *Sessions) Revoke(ctx context.Context, userID, id string, now time.Time) error {
-	if _, err := uuid.Parse(id); err != nil {
+	if !validID(id) {
 		return domain.ErrNotFound
 	}
 	res, err := s.db.q(ctx).ExecContext(ctx, `

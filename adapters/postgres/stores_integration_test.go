@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"strings"
 	"log/slog"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"auth-service/adapters/postgres"
 	"auth-service/application"
 	"auth-service/domain"
+	"auth-service/migrations"
 	"auth-service/ports/storetest"
 	"auth-service/test/testdb"
 )
@@ -35,7 +37,7 @@ func migrated(t *testing.T) *sqlx.DB {
 	m, err := postgres.NewMigrator(db, quiet)
 	require.NoError(t, err)
 	require.NoError(t, m.Up(ctx, io.Discard))
-	require.NoError(t, application.NewBootstrap(postgres.NewRoles(postgres.NewDB(db))).Seed(ctx))
+	require.NoError(t, application.NewBootstrap(postgres.NewRoles(postgres.NewDB(db)), application.Config{}, application.Deps{}).Seed(ctx))
 	return db
 }
 
@@ -69,7 +71,9 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 	require.NoError(t, m.Status(ctx, &out))
 	assert.Contains(t, out.String(), "applied")
 
-	require.NoError(t, m.Down(ctx, io.Discard))
+	for range migrationCount(t) {
+		require.NoError(t, m.Down(ctx, io.Discard))
+	}
 	var tables int
 	require.NoError(t, db.Get(&tables, `SELECT count(*) FROM information_schema.tables
 		WHERE table_schema = 'public' AND table_name = 'users'`))
@@ -80,7 +84,7 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 func TestSeedIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	db := migrated(t)
-	seed := application.NewBootstrap(postgres.NewRoles(postgres.NewDB(db)))
+	seed := application.NewBootstrap(postgres.NewRoles(postgres.NewDB(db)), application.Config{}, application.Deps{})
 	require.NoError(t, seed.Seed(ctx))
 	require.NoError(t, seed.Seed(ctx))
 
@@ -141,4 +145,18 @@ func TestConcurrentCreatesOfOneEmailYieldOneAccount(t *testing.T) {
 func leftPad(i int) string {
 	s := "000000000000" + string(rune('0'+i/10)) + string(rune('0'+i%10))
 	return s[len(s)-12:]
+}
+
+// migrationCount is the number of embedded migration files.
+func migrationCount(t *testing.T) int {
+	entries, err := migrations.FS.ReadDir(".")
+	require.NoError(t, err)
+	n := 0
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			n++
+		}
+	}
+	require.NotZero(t, n)
+	return n
 }

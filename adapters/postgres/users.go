@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/lib/pq"
 
 	"auth-service/domain"
@@ -100,7 +99,7 @@ func (s *Users) one(ctx context.Context, where string, arg any) (domain.User, er
 // ByID returns the account with its roles and effective permissions, or
 // domain.ErrNotFound (also for an id that is not a UUID).
 func (s *Users) ByID(ctx context.Context, id string) (domain.User, error) {
-	if _, err := uuid.Parse(id); err != nil {
+	if !validID(id) {
 		return domain.User{}, domain.ErrNotFound
 	}
 	return s.one(ctx, "u.id = $1", id)
@@ -113,7 +112,7 @@ func (s *Users) ByEmailKey(ctx context.Context, key string) (domain.User, error)
 }
 
 func (s *Users) update(ctx context.Context, id, set string, arg any, now time.Time) error {
-	if _, err := uuid.Parse(id); err != nil {
+	if !validID(id) {
 		return domain.ErrNotFound
 	}
 	res, err := s.db.q(ctx).ExecContext(ctx,

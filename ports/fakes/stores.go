@@ -109,15 +109,6 @@ func (s *Users) UpdatePasswordHash(_ context.Context, id, hash string, now time.
 	return s.update(id, now, func(u *domain.User) { u.PasswordHash = hash })
 }
 
-// SetStatus changes a user's status, keeping its update time; for tests.
-func (s *Users) SetStatus(id string, st domain.Status) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r, ok := s.rows[id]; ok {
-		r.user.Status = st
-	}
-}
-
 // Sessions is an in-memory SessionStore.
 type Sessions struct {
 	mu       sync.Mutex

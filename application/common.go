@@ -1,0 +1,130 @@
+package application
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"time"
+
+	"auth-service/domain"
+	"auth-service/ports"
+)
+
+// Authorize is the permission rule every guarded route applies: the
+// caller's effective permissions (the union over its roles, as stored now)
+// must hold perm. An empty perm needs only a valid token.
+func Authorize(p Principal, perm string) error {
+	if perm == "" || domain.HasPermission(p.Permissions, perm) {
+		return nil
+	}
+	return domain.NewError(domain.ErrForbidden, "forbidden",
+		"this action needs the permission %s", perm)
+}
+
+// throttled returns a *domain.ThrottledError when any key is blocked.
+func throttled(t ports.Throttle, keys ...string) error {
+	var wait time.Duration
+	for _, k := range keys {
+		if blocked, after := t.Blocked(k); blocked && after > wait {
+			wait = max(after, time.Second)
+		}
+	}
+	if wait > 0 {
+		return &domain.ThrottledError{RetryAfter: wait}
+	}
+	return nil
+}
+
+func record(t ports.Throttle, keys ...string) {
+	for _, k := range keys {
+		t.Record(k)
+	}
+}
+
+// audit appends one event stamped now.
+func (d Deps) audit(ctx context.Context, actor, ip, action, targetType, targetID string,
+	details map[string]any) error {
+	return d.Audit.Append(ctx, domain.AuditEvent{
+		ActorID:    actor,
+		Action:     action,
+		TargetType: targetType,
+		TargetID:   targetID,
+		IP:         ip,
+		At:         d.Clock.Now(),
+		Details:    details,
+	})
+}
+
+// notify mails the owner of an account. Delivery is best effort: the
+// change it reports has happened, and the mail adapter logs a failure.
+func (d Deps) notify(ctx context.Context, to, subject, body string) {
+	_ = d.Mailer.Send(ctx, ports.MailMessage{To: to, Subject: subject, Body: body})
+}
+
+// revokeEverything ends every session of the user and every unused reset
+// token, as a password change or an account removal requires.
+func (d Deps) revokeEverything(ctx context.Context, userID, keepSession string, now time.Time) error {
+	if _, err := d.Sessions.RevokeAll(ctx, userID, keepSession, now); err != nil {
+		return err
+	}
+	return d.Resets.UseAll(ctx, userID, now)
+}
+
+// guardLastAdmin refuses a change that would leave no active
+// administrator: target is the account losing its standing. The caller
+// holds the admin lock in the same transaction.
+func (d Deps) guardLastAdmin(ctx context.Context, target string) error {
+	if err := d.Admin.LockAdmins(ctx); err != nil {
+		return err
+	}
+	admins, err := d.Admin.ActiveAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	if len(admins) == 1 && admins[0] == target {
+		return domain.NewError(domain.ErrConflict, "last_admin",
+			"this is the last active administrator")
+	}
+	return nil
+}
+
+// findUser returns the account or a not-found error fit for a client.
+func (d Deps) findUser(ctx context.Context, id string) (domain.User, error) {
+	u, err := d.Users.ByID(ctx, id)
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.User{}, domain.NewError(domain.ErrNotFound, "user_not_found", "no such user")
+	}
+	return u, err
+}
+
+// resetLink builds the link mailed for a reset token.
+func resetLink(base, token string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return base + "?token=" + url.QueryEscape(token)
+	}
+	q := u.Query()
+	q.Set("token", token)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// nfcHasher hashes and verifies the NFC form of every password, whatever
+// route it came through.
+type nfcHasher struct{ ports.PasswordHasher }
+
+func (h nfcHasher) Hash(ctx context.Context, pw string) (string, error) {
+	return h.PasswordHasher.Hash(ctx, domain.NormalizePassword(pw))
+}
+
+func (h nfcHasher) Verify(ctx context.Context, pw, encoded string) (bool, error) {
+	return h.PasswordHasher.Verify(ctx, domain.NormalizePassword(pw), encoded)
+}
+
+// normalized returns d with its hasher normalising passwords.
+func (d Deps) normalized() Deps {
+	if _, done := d.Hasher.(nfcHasher); !done && d.Hasher != nil {
+		d.Hasher = nfcHasher{d.Hasher}
+	}
+	return d
+}
