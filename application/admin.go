@@ -220,12 +220,14 @@ func (a *Admin) UpdateUser(ctx context.Context, p Principal, id string, c UserCh
 	return a.Users.ByID(ctx, id)
 }
 
-// SetUserRoles replaces the roles of an account. An unknown role is
+// SetUserRoles replaces the roles of an account ("user" is always kept).
+// An unknown role is
 // domain.ErrNotFound; a role holding a permission the caller lacks is
 // domain.ErrForbidden; taking admin from the last active administrator is
 // domain.ErrConflict.
 func (a *Admin) SetUserRoles(ctx context.Context, p Principal, id string, roles []string) (domain.User, error) {
-	roles = domain.SortedUnique(roles)
+	// Every account keeps the role "user", whatever the list says.
+	roles = domain.SortedUnique(append(roles, domain.RoleUser))
 	for _, r := range roles {
 		if !domain.ValidRoleName(r) {
 			return domain.User{}, domain.NewError(domain.ErrNotFound, "unknown_role",

@@ -36,6 +36,24 @@ func (a *Admin) GetRole(ctx context.Context, name string) (domain.Role, error) {
 	return r, err
 }
 
+// knownPermissions returns domain.ErrNotFound naming the first of perms
+// that does not exist.
+func (a *Admin) knownPermissions(ctx context.Context, perms []string) error {
+	all, err := a.Roles.Permissions(ctx)
+	if err != nil {
+		return err
+	}
+	have := make([]string, len(all))
+	for i, p := range all {
+		have[i] = p.Name
+	}
+	if missing := domain.Missing(have, perms); len(missing) > 0 {
+		return domain.NewError(domain.ErrNotFound, "unknown_permission",
+			"the permission %s does not exist", missing[0])
+	}
+	return nil
+}
+
 // mayGrantPermissions refuses permissions the caller does not hold.
 func mayGrantPermissions(p Principal, perms []string) error {
 	if missing := domain.Missing(p.Permissions, perms); len(missing) > 0 {
@@ -58,6 +76,9 @@ func (a *Admin) CreateRole(ctx context.Context, p Principal, r domain.Role) (dom
 		return domain.Role{}, err
 	}
 	r.Permissions = domain.SortedUnique(r.Permissions)
+	if err := a.knownPermissions(ctx, r.Permissions); err != nil {
+		return domain.Role{}, err
+	}
 	if err := mayGrantPermissions(p, r.Permissions); err != nil {
 		return domain.Role{}, err
 	}
@@ -112,6 +133,9 @@ func (a *Admin) SetRolePermissions(ctx context.Context, p Principal, name string
 		}
 		if r.System {
 			return errSystemRole
+		}
+		if err := a.knownPermissions(ctx, perms); err != nil {
+			return err
 		}
 		var added []string
 		for _, perm := range perms {
@@ -169,6 +193,16 @@ func (a *Admin) CreatePermission(ctx context.Context, p Principal, perm domain.P
 	}
 	err := a.Tx.InTx(ctx, func(ctx context.Context) error {
 		if err := a.Roles.CreatePermission(ctx, perm); err != nil {
+			return err
+		}
+		// The admin role holds every permission, so that administrators
+		// can grant the new one without granting what they lack.
+		admin, err := a.Roles.Role(ctx, domain.RoleAdmin)
+		if err != nil {
+			return err
+		}
+		err = a.Roles.SetRolePermissions(ctx, domain.RoleAdmin, append(admin.Permissions, perm.Name))
+		if err != nil {
 			return err
 		}
 		return a.audit(ctx, p.UserID, p.IP, domain.AuditPermissionCreate, "permission", perm.Name, nil)

@@ -25,8 +25,8 @@ func Authorize(p Principal, perm string) error {
 func throttled(t ports.Throttle, keys ...string) error {
 	var wait time.Duration
 	for _, k := range keys {
-		if blocked, after := t.Blocked(k); blocked && after > wait {
-			wait = max(after, time.Second)
+		if blocked, after := t.Blocked(k); blocked {
+			wait = max(wait, after, time.Second)
 		}
 	}
 	if wait > 0 {

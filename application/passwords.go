@@ -133,23 +133,32 @@ func (a *Auth) ResetPassword(ctx context.Context, token, password string, client
 
 // Restore brings back the caller's own deleted account with its email and
 // password, within the restore window, and starts a session. Refusals look
-// like a failed login (domain.ErrInvalidCredentials), except a correct
-// password after the window, which is domain.ErrGone. An account that is
-// not deleted just logs in.
+// like a failed login (domain.ErrInvalidCredentials) and count against the
+// same throttle; a correct password after the window is domain.ErrGone. An
+// account that is not deleted just logs in.
 func (a *Auth) Restore(ctx context.Context, email, password string, client Client) (TokenPair, error) {
 	if email == "" || password == "" {
 		return TokenPair{}, requiredCredentials(email, password)
 	}
-	keys := []string{"restore:acct:" + domain.EmailKey(email), "restore:ip:" + client.IP}
-	if err := throttled(a.Throttles.Sensitive, keys...); err != nil {
+	keys := []string{"login:acct:" + domain.EmailKey(email), "login:ip:" + client.IP}
+	if err := throttled(a.Throttles.Login, keys...); err != nil {
 		return TokenPair{}, err
 	}
+	if err := throttled(a.Throttles.Sensitive, "restore:ip:"+client.IP); err != nil {
+		return TokenPair{}, err
+	}
+	record(a.Throttles.Sensitive, "restore:ip:"+client.IP)
 	u, ok, err := a.verifyPassword(ctx, email, password)
 	if err != nil {
 		return TokenPair{}, err
 	}
 	if !ok || u.Status != domain.StatusActive {
-		record(a.Throttles.Sensitive, keys...)
+		record(a.Throttles.Login, keys...)
+		err := a.audit(ctx, "", client.IP, domain.AuditLoginFailure, "user", u.ID,
+			map[string]any{"route": "restore"})
+		if err != nil {
+			return TokenPair{}, err
+		}
 		return TokenPair{}, errBadCredentials
 	}
 	if u.DeletedAt != nil {
@@ -160,5 +169,6 @@ func (a *Auth) Restore(ctx context.Context, email, password string, client Clien
 			return TokenPair{}, err
 		}
 	}
+	a.Throttles.Login.Reset(keys[0])
 	return a.startSession(ctx, u, client)
 }
