@@ -20,6 +20,8 @@ const (
 	AuditRolePermsSet     = "role.permissions.set"
 	AuditRoleDeleted      = "role.delete"
 	AuditPermissionCreate = "permission.create"
+	AuditBackupRun        = "backup.run"
+	AuditBackupRestore    = "backup.restore"
 )
 
 // AuditEvent records who did what to what, from where and when. Details
