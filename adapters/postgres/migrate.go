@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
@@ -87,6 +88,20 @@ func (m *Migrator) Status(ctx context.Context, w io.Writer) error {
 			when = "applied " + s.AppliedAt.UTC().Format("2006-01-02T15:04:05Z")
 		}
 		fmt.Fprintf(w, "%-40s %s\n", s.Source.Path, when)
+	}
+	return nil
+}
+
+// Reset drops every object of the current schema and re-creates it empty,
+// for FORCE_RESET. The caller has taken a safety dump first.
+func (m *Migrator) Reset(ctx context.Context) error {
+	var schema string
+	if err := m.db.GetContext(ctx, &schema, `SELECT current_schema()`); err != nil {
+		return fmt.Errorf("find schema: %w", err)
+	}
+	q := pq.QuoteIdentifier(schema)
+	if _, err := m.db.ExecContext(ctx, "DROP SCHEMA "+q+" CASCADE; CREATE SCHEMA "+q); err != nil {
+		return fmt.Errorf("reset schema %s: %w", schema, err)
 	}
 	return nil
 }

@@ -6,8 +6,8 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"strings"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
