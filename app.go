@@ -4,7 +4,9 @@ package authservice
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -12,11 +14,14 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"auth-service/adapters/backupfs"
 	"auth-service/adapters/config"
 	"auth-service/adapters/hashing"
 	"auth-service/adapters/httpapi"
 	"auth-service/adapters/mail"
+	"auth-service/adapters/pgdump"
 	"auth-service/adapters/postgres"
+	"auth-service/adapters/scheduler"
 	"auth-service/adapters/throttle"
 	"auth-service/adapters/tokens"
 	"auth-service/application"
@@ -30,8 +35,70 @@ type App struct {
 	Migrator  *postgres.Migrator
 	Bootstrap *application.Bootstrap
 	Admin     *application.Admin
+	Backups   *application.Backups
 	HTTP      *httpapi.Server
 }
+
+// BackupApp is everything the backup commands need.
+type BackupApp struct {
+	Config   config.Config
+	Backups  *application.Backups
+	Schedule *scheduler.Schedule
+}
+
+// NewBackupApp gathers the parts of the backup commands.
+func NewBackupApp(cfg config.Config, b *application.Backups, s *scheduler.Schedule) *BackupApp {
+	return &BackupApp{Config: cfg, Backups: b, Schedule: s}
+}
+
+// ProvideBackupConfig maps the BACKUP_* settings onto the backup policy.
+func ProvideBackupConfig(cfg config.Config) (application.BackupConfig, error) {
+	loc, err := time.LoadLocation(cfg.BackupTZ)
+	if err != nil {
+		return application.BackupConfig{}, fmt.Errorf("BACKUP_TZ: %w", err)
+	}
+	return application.BackupConfig{
+		Keep:       cfg.BackupKeep,
+		Retries:    cfg.BackupRetries,
+		RetryDelay: cfg.BackupRetryDelay,
+		Location:   loc,
+	}, nil
+}
+
+// ProvideSchedule parses BACKUP_SCHEDULE in BACKUP_TZ.
+func ProvideSchedule(cfg application.BackupConfig, c config.Config) (*scheduler.Schedule, error) {
+	return scheduler.Parse(c.BackupSchedule, cfg.Location)
+}
+
+// ProvideBackupDir opens BACKUP_DIR, creating it with mode 0700.
+func ProvideBackupDir(cfg config.Config) (*backupfs.Dir, error) {
+	return backupfs.New(cfg.BackupDir)
+}
+
+// ProvideDumper finds pg_dump, pg_restore and psql for the database. When
+// they are missing the service still starts; every backup then fails with
+// the reason, and the backup commands stop on it.
+func ProvideDumper(cfg config.Config, log *slog.Logger) (ports.Dumper, error) {
+	t, err := pgdump.New(pgdump.Config{URL: cfg.DSN()}, log)
+	if errors.Is(err, pgdump.ErrToolNotFound) {
+		return missingTools{err}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// missingTools is the Dumper of a machine without the PostgreSQL client
+// tools: it says so on every call.
+type missingTools struct{ err error }
+
+func (m missingTools) Dump(context.Context, ports.DumpFormat, io.Writer) error   { return m.err }
+func (m missingTools) Verify(context.Context, ports.DumpFormat, io.Reader) error { return m.err }
+func (m missingTools) Restore(context.Context, ports.DumpFormat, io.Reader) error {
+	return m.err
+}
+func (m missingTools) Versions(context.Context) (int, int, error) { return 0, 0, m.err }
 
 // NewApp gathers the parts of the service.
 func NewApp(
@@ -40,9 +107,10 @@ func NewApp(
 	m *postgres.Migrator,
 	b *application.Bootstrap,
 	a *application.Admin,
+	bk *application.Backups,
 	h *httpapi.Server,
 ) *App {
-	return &App{Config: cfg, Log: log, Migrator: m, Bootstrap: b, Admin: a, HTTP: h}
+	return &App{Config: cfg, Log: log, Migrator: m, Bootstrap: b, Admin: a, Backups: bk, HTTP: h}
 }
 
 // ProvideSQL connects to the configured database, retrying while it

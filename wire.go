@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/wire"
 
+	"auth-service/adapters/backupfs"
 	"auth-service/adapters/clock"
 	"auth-service/adapters/config"
 	"auth-service/adapters/hashing"
@@ -60,11 +61,43 @@ var serviceSet = wire.NewSet(
 	application.NewBootstrap,
 )
 
+var backupSet = wire.NewSet(
+	ProvideBackupConfig,
+	ProvideBackupDir,
+	ProvideDumper,
+	postgres.NewBackupLock,
+	backupfs.NewSleeper,
+	wire.Bind(new(ports.BackupFiles), new(*backupfs.Dir)),
+	wire.Bind(new(ports.Locker), new(*postgres.BackupLock)),
+	wire.Bind(new(ports.BackupState), new(*postgres.BackupLock)),
+	wire.Bind(new(ports.Sleeper), new(backupfs.Sleeper)),
+	application.NewBackups,
+)
+
+// InitializeBackups builds what the backup commands need.
+func InitializeBackups(ctx context.Context, cfg config.Config, log *slog.Logger) (*BackupApp, func(), error) {
+	wire.Build(
+		ProvideSQL,
+		postgres.NewDB,
+		postgres.NewAudit,
+		wire.Bind(new(ports.AuditLog), new(*postgres.Audit)),
+		clock.New,
+		random.New,
+		wire.Bind(new(ports.Clock), new(clock.System)),
+		wire.Bind(new(ports.Random), new(random.Crypto)),
+		backupSet,
+		ProvideSchedule,
+		NewBackupApp,
+	)
+	return nil, nil, nil
+}
+
 // InitializeApp builds the whole service for `serve`.
 func InitializeApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, func(), error) {
 	wire.Build(
 		storeSet,
 		serviceSet,
+		backupSet,
 		metrics.New,
 		ProvideHTTPOptions,
 		httpapi.NewServer,

@@ -7,6 +7,7 @@
 package authservice
 
 import (
+	"auth-service/adapters/backupfs"
 	"auth-service/adapters/clock"
 	"auth-service/adapters/config"
 	"auth-service/adapters/hashing"
@@ -23,6 +24,42 @@ import (
 )
 
 // Injectors from wire.go:
+
+// InitializeBackups builds what the backup commands need.
+func InitializeBackups(ctx context.Context, cfg config.Config, log *slog.Logger) (*BackupApp, func(), error) {
+	backupConfig, err := ProvideBackupConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	dumper, err := ProvideDumper(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	dir, err := ProvideBackupDir(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, cleanup, err := ProvideSQL(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	postgresDB := postgres.NewDB(db)
+	backupLock := postgres.NewBackupLock(postgresDB)
+	system := clock.New()
+	sleeper := backupfs.NewSleeper()
+	crypto := random.New()
+	audit := postgres.NewAudit(postgresDB)
+	backups := application.NewBackups(backupConfig, dumper, dir, backupLock, backupLock, system, sleeper, crypto, audit)
+	schedule, err := ProvideSchedule(backupConfig, cfg)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	backupApp := NewBackupApp(cfg, backups, schedule)
+	return backupApp, func() {
+		cleanup()
+	}, nil
+}
 
 // InitializeApp builds the whole service for `serve`.
 func InitializeApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, func(), error) {
@@ -78,6 +115,24 @@ func InitializeApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*A
 	}
 	bootstrap := application.NewBootstrap(roles, applicationConfig, deps)
 	admin := application.NewAdmin(applicationConfig, deps)
+	backupConfig, err := ProvideBackupConfig(cfg)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	dumper, err := ProvideDumper(cfg, log)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	dir, err := ProvideBackupDir(cfg)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	backupLock := postgres.NewBackupLock(postgresDB)
+	sleeper := backupfs.NewSleeper()
+	backups := application.NewBackups(backupConfig, dumper, dir, backupLock, backupLock, system, sleeper, crypto, audit)
 	options, err := ProvideHTTPOptions(cfg)
 	if err != nil {
 		cleanup()
@@ -86,8 +141,8 @@ func InitializeApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*A
 	auth := application.NewAuth(applicationConfig, deps)
 	account := application.NewAccount(applicationConfig, deps)
 	metricsMetrics := metrics.New()
-	server := httpapi.NewServer(options, auth, account, admin, jwt, postgresDB, metricsMetrics, log)
-	app := NewApp(cfg, log, migrator, bootstrap, admin, server)
+	server := httpapi.NewServer(options, auth, account, admin, backups, jwt, postgresDB, metricsMetrics, log)
+	app := NewApp(cfg, log, migrator, bootstrap, admin, backups, server)
 	return app, func() {
 		cleanup()
 	}, nil
@@ -120,4 +175,10 @@ var serviceSet = wire.NewSet(clock.New, random.New, ProvideHasher,
 	ProvideTokens, wire.Bind(new(ports.Clock), new(clock.System)), wire.Bind(new(ports.Random), new(random.Crypto)), wire.Bind(new(ports.PasswordHasher), new(*hashing.Argon2id)), wire.Bind(new(ports.AccessTokens), new(*tokens.JWT)), ProvideAppConfig,
 	ProvideThrottles,
 	ProvideMailer, wire.Struct(new(application.Deps), "*"), application.NewAuth, application.NewAccount, application.NewAdmin, application.NewBootstrap,
+)
+
+var backupSet = wire.NewSet(
+	ProvideBackupConfig,
+	ProvideBackupDir,
+	ProvideDumper, postgres.NewBackupLock, backupfs.NewSleeper, wire.Bind(new(ports.BackupFiles), new(*backupfs.Dir)), wire.Bind(new(ports.Locker), new(*postgres.BackupLock)), wire.Bind(new(ports.BackupState), new(*postgres.BackupLock)), wire.Bind(new(ports.Sleeper), new(backupfs.Sleeper)), application.NewBackups,
 )

@@ -27,6 +27,7 @@ type Server struct {
 	auth    *application.Auth
 	account *application.Account
 	admin   *application.Admin
+	backups *application.Backups
 	bg      sync.WaitGroup // work answered before it finished (forgot)
 	tokens  ports.AccessTokens
 	db      ports.Pinger
@@ -47,6 +48,7 @@ func NewServer(
 	auth *application.Auth,
 	account *application.Account,
 	admin *application.Admin,
+	backups *application.Backups,
 	tokens ports.AccessTokens,
 	db ports.Pinger,
 	m *metrics.Metrics,
@@ -56,11 +58,19 @@ func NewServer(
 		auth:    auth,
 		account: account,
 		admin:   admin,
+		backups: backups,
 		tokens:  tokens,
 		db:      db,
 		metrics: m,
 		log:     log,
 		proxies: opts.TrustedProxies,
+	}
+	if backups != nil {
+		m.RegisterBackups(func() metrics.BackupSnapshot {
+			st := backups.State()
+			return metrics.BackupSnapshot{LastSuccess: st.LastSuccessAt, Failures: st.Failures,
+				Duration: time.Duration(st.LastDurationMS) * time.Millisecond, Size: st.LastSize}
+		})
 	}
 	s.handler = s.observe(s.router())
 	return s
@@ -120,6 +130,8 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/v1/admin/permissions", domain.PermRolesRead, s.listPermissions},
 		{http.MethodPost, "/v1/admin/permissions", domain.PermRolesManage, s.createPermission},
 		{http.MethodGet, "/v1/admin/audit-events", domain.PermAuditRead, s.listAudit},
+		{http.MethodGet, "/v1/admin/backups", domain.PermBackupsRead, s.listBackups},
+		{http.MethodPost, "/v1/admin/backups", domain.PermBackupsRun, s.runBackup},
 
 		{http.MethodGet, "/.well-known/jwks.json", public, s.jwks},
 		{http.MethodGet, "/healthz", public, s.healthz},

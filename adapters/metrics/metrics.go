@@ -4,6 +4,7 @@ package metrics
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -53,4 +54,53 @@ func New() *Metrics {
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// BackupSnapshot is what the backup collector reports.
+type BackupSnapshot struct {
+	LastSuccess time.Time
+	Failures    int64
+	Duration    time.Duration
+	Size        int64
+}
+
+// backupCollector reads the backup state at each scrape, so the API shows
+// what the scheduler container did.
+type backupCollector struct {
+	read                           func() BackupSnapshot
+	last, failures, duration, size *prometheus.Desc
+}
+
+// RegisterBackups adds the backup metrics, read through read at scrape.
+func (m *Metrics) RegisterBackups(read func() BackupSnapshot) {
+	m.Registry.MustRegister(&backupCollector{
+		read: read,
+		last: prometheus.NewDesc("auth_backup_last_success_timestamp_seconds",
+			"Unix time of the last successful periodic backup (0 when none).", nil, nil),
+		failures: prometheus.NewDesc("auth_backup_failures_total",
+			"Periodic backup runs that failed after every retry.", nil, nil),
+		duration: prometheus.NewDesc("auth_backup_last_duration_seconds",
+			"Duration of the last successful periodic backup.", nil, nil),
+		size: prometheus.NewDesc("auth_backup_last_size_bytes",
+			"Size of the last successful periodic backup.", nil, nil),
+	})
+}
+
+func (c *backupCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.last
+	ch <- c.failures
+	ch <- c.duration
+	ch <- c.size
+}
+
+func (c *backupCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.read()
+	last := 0.0
+	if !s.LastSuccess.IsZero() {
+		last = float64(s.LastSuccess.UnixNano()) / 1e9
+	}
+	ch <- prometheus.MustNewConstMetric(c.last, prometheus.GaugeValue, last)
+	ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(s.Failures))
+	ch <- prometheus.MustNewConstMetric(c.duration, prometheus.GaugeValue, s.Duration.Seconds())
+	ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(s.Size))
 }

@@ -58,7 +58,7 @@ func newRoot(out, errOut io.Writer) *cobra.Command {
 	root.SetErr(errOut)
 	root.PersistentFlags().StringVar(&c.envFile, "env-file", ".env",
 		"read variables from this file when it exists; the environment wins")
-	root.AddCommand(c.serveCmd(), c.migrateCmd())
+	root.AddCommand(c.serveCmd(), c.migrateCmd(), c.backupCmd())
 	return root
 }
 
@@ -100,11 +100,24 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer cleanup()
 
-	// TODO(#4): FORCE_RESET with its safety dump, and the initial backup
-	// when the schema was empty.
+	if err := app.Backups.CheckTools(ctx); err != nil {
+		// The API still serves; the backup container fails loudly instead.
+		log.Error("backups will not work", "error", err.Error())
+	}
+	if cfg.ForceReset {
+		if err := forceReset(ctx, app, log); err != nil {
+			return err
+		}
+	}
 	if err := app.Migrator.Up(ctx, logWriter{log}); err != nil {
 		return err
 	}
+	initialDone := make(chan struct{})
+	go func() {
+		defer close(initialDone)
+		initialBackupLoop(ctx, app.Backups, log)
+	}()
+	defer func() { <-initialDone }()
 	if err := app.Bootstrap.Seed(ctx); err != nil {
 		return err
 	}
@@ -145,6 +158,27 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// forceReset drops and re-creates the schema after a safety dump of a
+// non-empty one. The configuration already refuses it in production.
+func forceReset(ctx context.Context, app *authservice.App, log *slog.Logger) error {
+	empty, err := app.Migrator.SchemaEmpty(ctx)
+	if err != nil {
+		return err
+	}
+	if !empty {
+		safety, err := app.Backups.BeforeReset(ctx)
+		if err != nil {
+			return fmt.Errorf("FORCE_RESET: no safety backup, so nothing was dropped: %w", err)
+		}
+		log.Warn("FORCE_RESET: safety backup written", "file", safety)
+	}
+	if err := app.Migrator.Reset(ctx); err != nil {
+		return fmt.Errorf("FORCE_RESET: %w", err)
+	}
+	log.Warn("FORCE_RESET: the schema was dropped and is re-created now")
 	return nil
 }
 

@@ -1,0 +1,64 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"auth-service/application"
+	"auth-service/domain"
+)
+
+type backupJSON struct {
+	Name     string    `json:"name"`
+	Kind     string    `json:"kind"`
+	Time     time.Time `json:"time"`
+	Size     int64     `json:"size"`
+	Checksum string    `json:"checksum"`
+}
+
+func toBackupJSON(b application.BackupInfo) backupJSON {
+	return backupJSON{b.Name, string(b.Kind), b.Time.UTC(), b.Size, b.Checksum}
+}
+
+func (s *Server) listBackups(w http.ResponseWriter, r *http.Request) {
+	list, err := s.backups.List(r.Context())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	items := make([]backupJSON, len(list))
+	for i, b := range list {
+		items[i] = toBackupJSON(b)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+var (
+	errBackupRunning = domain.NewError(domain.ErrConflict, "backup_running",
+		"a backup is already running")
+	errDumpFailed = &httpError{status: http.StatusServiceUnavailable, code: "backup_failed",
+		detail: "the dump failed; the backup log has the tool's error"}
+)
+
+func (s *Server) runBackup(w http.ResponseWriter, r *http.Request) {
+	p := principalFrom(r)
+	res, err := s.backups.NowBy(r.Context(), p.UserID, p.IP)
+	switch {
+	case err == nil && res.Skipped:
+		writeError(w, r, errBackupRunning)
+		return
+	case errors.Is(err, application.ErrBackupRunning):
+		writeError(w, r, errBackupRunning)
+		return
+	case err != nil:
+		logFrom(r).Error("backup failed", "request_id", requestID(r), "error", err.Error())
+		writeError(w, r, errDumpFailed)
+		return
+	}
+
+	writeJSON(w, http.StatusCreated, backupJSON{
+		Name: res.File, Kind: string(application.KindPeriodic),
+		Time: time.Now().UTC(), Size: res.Size, Checksum: res.Checksum,
+	})
+}
