@@ -15,12 +15,15 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"auth-service/adapters/backupfs"
+	"auth-service/adapters/clock"
 	"auth-service/adapters/config"
 	"auth-service/adapters/hashing"
 	"auth-service/adapters/httpapi"
 	"auth-service/adapters/mail"
+	"auth-service/adapters/metrics"
 	"auth-service/adapters/pgdump"
 	"auth-service/adapters/postgres"
+	"auth-service/adapters/random"
 	"auth-service/adapters/scheduler"
 	"auth-service/adapters/throttle"
 	"auth-service/adapters/tokens"
@@ -127,8 +130,9 @@ func ProvideSQL(ctx context.Context, cfg config.Config, log *slog.Logger) (*sqlx
 	return db, func() { _ = db.Close() }, nil
 }
 
-// ProvideHasher builds the argon2id hasher from the ARGON2_* settings.
-func ProvideHasher(cfg config.Config) (*hashing.Argon2id, error) {
+// ProvideHasher builds the argon2id hasher from the ARGON2_* settings,
+// timing each hash into the metrics.
+func ProvideHasher(cfg config.Config, m *metrics.Metrics) (*hashing.Argon2id, error) {
 	h, err := hashing.NewArgon2id(hashing.Params{
 		MemoryKiB:     cfg.Argon2MemoryKiB,
 		Iterations:    cfg.Argon2Iterations,
@@ -138,6 +142,7 @@ func ProvideHasher(cfg config.Config) (*hashing.Argon2id, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ARGON2_*: %w", err)
 	}
+	h.Observe(func(d time.Duration) { m.HashDuration.Observe(d.Seconds()) })
 	return h, nil
 }
 
@@ -207,6 +212,16 @@ func ProvideMailer(cfg config.Config, log *slog.Logger) (ports.Mailer, error) {
 	return mail.NewLogged(m, log), nil
 }
 
+// ProvideMetrics builds the registry with the pool and session gauges.
+func ProvideMetrics(db *sqlx.DB, sessions *postgres.Sessions, clock ports.Clock) *metrics.Metrics {
+	m := metrics.New()
+	m.RegisterDB(db.DB)
+	m.RegisterActiveSessions(func(ctx context.Context) (int, error) {
+		return sessions.CountActive(ctx, clock.Now())
+	})
+	return m
+}
+
 // ProvideHTTPOptions maps settings onto the HTTP adapter.
 func ProvideHTTPOptions(cfg config.Config) (httpapi.Options, error) {
 	var opts httpapi.Options
@@ -222,3 +237,38 @@ func ProvideHTTPOptions(cfg config.Config) (httpapi.Options, error) {
 	}
 	return opts, nil
 }
+
+// OfflineBackups builds the backup parts that read BACKUP_DIR and run the
+// dump tools but never connect to the database, for `backup status`,
+// `list` and `verify`, which must answer while the database is down.
+// Anything needing the lock or the database state fails with errNoDB.
+func OfflineBackups(cfg config.Config, log *slog.Logger) (*BackupApp, error) {
+	bcfg, err := ProvideBackupConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := ProvideBackupDir(cfg)
+	if err != nil {
+		return nil, err
+	}
+	dumper, err := ProvideDumper(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	sched, err := ProvideSchedule(bcfg, cfg)
+	if err != nil {
+		return nil, err
+	}
+	b := application.NewBackups(bcfg, dumper, dir, offline{}, offline{}, clock.New(),
+		backupfs.NewSleeper(), random.New(), nil)
+	return NewBackupApp(cfg, b, sched), nil
+}
+
+var errNoDB = errors.New("this command does not connect to the database")
+
+// offline stands in for the database-backed lock and state.
+type offline struct{}
+
+func (offline) TryLock(context.Context) (func(), bool, error) { return nil, false, errNoDB }
+func (offline) InitialDone(context.Context) (bool, error)     { return false, errNoDB }
+func (offline) MarkInitialDone(context.Context) error         { return errNoDB }

@@ -13,7 +13,6 @@ import (
 	"auth-service/adapters/config"
 	"auth-service/adapters/hashing"
 	"auth-service/adapters/httpapi"
-	"auth-service/adapters/metrics"
 	"auth-service/adapters/postgres"
 	"auth-service/adapters/random"
 	"auth-service/adapters/tokens"
@@ -98,7 +97,7 @@ func InitializeApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*A
 		storeSet,
 		serviceSet,
 		backupSet,
-		metrics.New,
+		ProvideMetrics,
 		ProvideHTTPOptions,
 		httpapi.NewServer,
 		NewApp,

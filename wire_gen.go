@@ -12,7 +12,6 @@ import (
 	"auth-service/adapters/config"
 	"auth-service/adapters/hashing"
 	"auth-service/adapters/httpapi"
-	"auth-service/adapters/metrics"
 	"auth-service/adapters/postgres"
 	"auth-service/adapters/random"
 	"auth-service/adapters/tokens"
@@ -79,13 +78,14 @@ func InitializeApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*A
 	sessions := postgres.NewSessions(postgresDB)
 	resets := postgres.NewResets(postgresDB)
 	audit := postgres.NewAudit(postgresDB)
-	argon2id, err := ProvideHasher(cfg)
+	system := clock.New()
+	metrics := ProvideMetrics(db, sessions, system)
+	argon2id, err := ProvideHasher(cfg, metrics)
 	if err != nil {
 		cleanup()
 		return nil, nil, err
 	}
 	tokensConfig := ProvideTokenConfig(cfg)
-	system := clock.New()
 	jwt, err := ProvideTokens(tokensConfig, system, log)
 	if err != nil {
 		cleanup()
@@ -140,8 +140,7 @@ func InitializeApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*A
 	}
 	auth := application.NewAuth(applicationConfig, deps)
 	account := application.NewAccount(applicationConfig, deps)
-	metricsMetrics := metrics.New()
-	server := httpapi.NewServer(options, auth, account, admin, backups, jwt, postgresDB, metricsMetrics, log)
+	server := httpapi.NewServer(options, auth, account, admin, backups, jwt, postgresDB, metrics, log)
 	app := NewApp(cfg, log, migrator, bootstrap, admin, backups, server)
 	return app, func() {
 		cleanup()

@@ -16,6 +16,8 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/joho/godotenv"
+
+	"auth-service/adapters/scheduler"
 )
 
 // The deployment environments.
@@ -296,8 +298,10 @@ func (c Config) validate() error {
 	if c.BackupRetries < 1 {
 		bad("BACKUP_RETRIES", "must be at least 1")
 	}
-	if _, err := time.LoadLocation(c.BackupTZ); err != nil {
+	if loc, err := time.LoadLocation(c.BackupTZ); err != nil {
 		bad("BACKUP_TZ", "unknown time zone %q", c.BackupTZ)
+	} else if _, err := scheduler.Parse(c.BackupSchedule, loc); err != nil {
+		errs = append(errs, err.Error())
 	}
 	if c.ForceReset && c.Production() {
 		bad("FORCE_RESET", "is refused when APP_ENV=production")

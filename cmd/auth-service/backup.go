@@ -38,6 +38,20 @@ func (c *cli) backupCmd() *cobra.Command {
 	return cmd
 }
 
+// withOffline loads the configuration and builds the backup parts that
+// need no database connection.
+func (c *cli) withOffline(fn func(app *authservice.BackupApp, log *slog.Logger) error) error {
+	cfg, log, err := c.load()
+	if err != nil {
+		return err
+	}
+	app, err := authservice.OfflineBackups(cfg, log)
+	if err != nil {
+		return err
+	}
+	return fn(app, log)
+}
+
 // withBackups loads the configuration, builds the backup parts and checks
 // that pg_dump is not older than the server.
 func (c *cli) withBackups(ctx context.Context, checkTools bool,
@@ -146,7 +160,7 @@ func (c *cli) backupListCmd() *cobra.Command {
 		Short: "List the backups in BACKUP_DIR, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return c.withBackups(cmd.Context(), false, func(app *authservice.BackupApp, _ *slog.Logger) error {
+			return c.withOffline(func(app *authservice.BackupApp, _ *slog.Logger) error {
 				list, err := app.Backups.List(cmd.Context())
 				if err != nil {
 					return err
@@ -199,7 +213,7 @@ func (c *cli) backupVerifyCmd() *cobra.Command {
 		Short: "Check a backup's checksum and that the dump can be read",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.withBackups(cmd.Context(), false, func(app *authservice.BackupApp, _ *slog.Logger) error {
+			return c.withOffline(func(app *authservice.BackupApp, _ *slog.Logger) error {
 				src, name, err := resolve(app.Config.BackupDir, args[0], outside)
 				if err != nil {
 					return err
@@ -270,7 +284,7 @@ func (c *cli) backupStatusCmd() *cobra.Command {
 			"younger than two schedule intervals plus slack: the backup container's HEALTHCHECK.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return c.withBackups(cmd.Context(), false, func(app *authservice.BackupApp, _ *slog.Logger) error {
+			return c.withOffline(func(app *authservice.BackupApp, _ *slog.Logger) error {
 				now := time.Now()
 				st, err := app.Backups.Status(cmd.Context(), app.Schedule.MaxAge(now))
 				if err != nil {

@@ -58,7 +58,7 @@ func newRoot(out, errOut io.Writer) *cobra.Command {
 	root.SetErr(errOut)
 	root.PersistentFlags().StringVar(&c.envFile, "env-file", ".env",
 		"read variables from this file when it exists; the environment wins")
-	root.AddCommand(c.serveCmd(), c.migrateCmd(), c.backupCmd())
+	root.AddCommand(c.serveCmd(), c.migrateCmd(), c.backupCmd(), c.versionCmd(), c.healthcheckCmd())
 	return root
 }
 
