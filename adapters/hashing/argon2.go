@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -130,7 +131,13 @@ type Argon2id struct {
 	// wrapCompute, when a test sets it, is called with each computation
 	// while that computation holds its slot, and must call it once.
 	wrapCompute func(compute func())
+	// observe, when set, receives the duration of each computation.
+	observe func(time.Duration)
 }
+
+// Observe makes the hasher report the duration of every hash computation
+// to fn, for metrics. Call it before the hasher is shared.
+func (h *Argon2id) Observe(fn func(time.Duration)) { h.observe = fn }
 
 var _ ports.PasswordHasher = (*Argon2id)(nil)
 
@@ -237,6 +244,10 @@ func (h *Argon2id) run(ctx context.Context, compute func()) error {
 	}
 	defer func() { <-h.sem }()
 
+	if h.observe != nil {
+		start := time.Now()
+		defer func() { h.observe(time.Since(start)) }()
+	}
 	if h.wrapCompute != nil {
 		h.wrapCompute(compute)
 		return nil

@@ -3,6 +3,8 @@
 package metrics
 
 import (
+	"context"
+	"database/sql"
 	"net/http"
 	"time"
 
@@ -18,6 +20,7 @@ type Metrics struct {
 	HTTPDuration    *prometheus.HistogramVec
 	Logins          *prometheus.CounterVec
 	RefreshOutcomes *prometheus.CounterVec
+	HashDuration    prometheus.Histogram
 }
 
 // New registers the Go runtime, process and service collectors on a fresh
@@ -43,7 +46,13 @@ func New() *Metrics {
 			Help: "Refresh attempts by outcome (success, invalid, reused, error).",
 		}, []string{"outcome"}),
 	}
+	m.HashDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "auth_password_hash_duration_seconds",
+		Help:    "Time of one password hash or verification, waiting excluded.",
+		Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	})
 	m.Registry.MustRegister(
+		m.HashDuration,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.HTTPRequests, m.HTTPDuration, m.Logins, m.RefreshOutcomes,
@@ -103,4 +112,26 @@ func (c *backupCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.failures, prometheus.CounterValue, float64(s.Failures))
 	ch <- prometheus.MustNewConstMetric(c.duration, prometheus.GaugeValue, s.Duration.Seconds())
 	ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(s.Size))
+}
+
+// RegisterDB adds the connection pool statistics of db.
+func (m *Metrics) RegisterDB(db *sql.DB) {
+	m.Registry.MustRegister(collectors.NewDBStatsCollector(db, "auth"))
+}
+
+// RegisterActiveSessions adds a gauge of active sessions, counted by count
+// at each scrape.
+func (m *Metrics) RegisterActiveSessions(count func(ctx context.Context) (int, error)) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "auth_active_sessions",
+		Help: "Sessions neither revoked nor expired.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := count(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
 }

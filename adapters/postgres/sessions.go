@@ -220,3 +220,12 @@ func (s *Sessions) RevokeAll(ctx context.Context, userID, keep string, now time.
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+// CountActive returns how many sessions are neither revoked nor expired at
+// now, for the metrics.
+func (s *Sessions) CountActive(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	err := sqlxGet(ctx, s.db, &n,
+		`SELECT count(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > $1`, now)
+	return n, err
+}
