@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	gomail "github.com/wneessen/go-mail"
+
 	"auth-service/ports"
 )
 
@@ -53,7 +55,7 @@ func (f *FileMailer) Send(ctx context.Context, msg ports.MailMessage) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m, err := buildMessage(f.from, msg)
+	m, err := buildMessage(f.from, msg, gomail.NoEncoding) // 8bit: links stay whole for a reader
 	if err != nil {
 		return err
 	}

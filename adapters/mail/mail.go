@@ -53,10 +53,11 @@ func New(
 	}
 }
 
-// buildMessage turns msg into a go-mail message from from. It refuses a
-// recipient that is not one address and a recipient or subject holding a
-// line break, which could otherwise smuggle in headers.
-func buildMessage(from *netmail.Address, msg ports.MailMessage) (*gomail.Msg, error) {
+// buildMessage turns msg into a go-mail message from from, its body in
+// the given transfer encoding. It refuses a recipient that is not one
+// address and a recipient or subject holding a line break, which could
+// otherwise smuggle in headers.
+func buildMessage(from *netmail.Address, msg ports.MailMessage, enc gomail.Encoding) (*gomail.Msg, error) {
 	if strings.ContainsAny(msg.To, "\r\n") {
 		return nil, errors.New("mail: recipient contains a line break")
 	}
@@ -68,7 +69,7 @@ func buildMessage(from *netmail.Address, msg ports.MailMessage) (*gomail.Msg, er
 		return nil, fmt.Errorf("mail: recipient is not one address: %w", err)
 	}
 
-	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent(), gomail.WithEncoding(enc))
 	m.FromMailAddress(from)
 	m.ToMailAddress(to)
 	m.Subject(msg.Subject)

@@ -81,7 +81,7 @@ func NewSMTPMailer(cfg SMTPConfig, log *slog.Logger) (*SMTPMailer, error) {
 // authentication or delivery; the error names the server but never the
 // password. It logs the recipient's domain, never the subject or body.
 func (s *SMTPMailer) Send(ctx context.Context, msg ports.MailMessage) error {
-	m, err := buildMessage(s.from, msg)
+	m, err := buildMessage(s.from, msg, gomail.EncodingQP)
 	if err != nil {
 		return err
 	}
