@@ -18,14 +18,12 @@ type Account struct {
 	Deps
 	cfg    Config
 	policy domain.PasswordPolicy
-	auth   *Auth
 }
 
 // NewAccount returns the own-account use cases.
 func NewAccount(cfg Config, d Deps) *Account {
 	d = d.normalized()
-	return &Account{Deps: d, cfg: cfg, policy: domain.PasswordPolicy{MinLength: cfg.PasswordMinLength},
-		auth: NewAuth(cfg, d)}
+	return &Account{Deps: d, cfg: cfg, policy: domain.PasswordPolicy{MinLength: cfg.PasswordMinLength}}
 }
 
 // Me returns the caller's account with roles and effective permissions.

@@ -107,15 +107,6 @@ type Auth struct {
 	cfg    Config
 	policy domain.PasswordPolicy
 
-	// Short names for the ports used on every path.
-	users    ports.UserStore
-	sessions ports.SessionStore
-	tx       ports.Transactor
-	hasher   ports.PasswordHasher
-	tokens   ports.AccessTokens
-	clock    ports.Clock
-	random   ports.Random
-
 	dummyMu   sync.Mutex
 	dummyHash string
 }
@@ -123,18 +114,7 @@ type Auth struct {
 // NewAuth returns the authentication use cases.
 func NewAuth(cfg Config, d Deps) *Auth {
 	d = d.normalized()
-	return &Auth{
-		Deps:     d,
-		cfg:      cfg,
-		policy:   domain.PasswordPolicy{MinLength: cfg.PasswordMinLength},
-		users:    d.Users,
-		sessions: d.Sessions,
-		tx:       d.Tx,
-		hasher:   d.Hasher,
-		tokens:   d.Tokens,
-		clock:    d.Clock,
-		random:   d.Random,
-	}
+	return &Auth{Deps: d, cfg: cfg, policy: domain.PasswordPolicy{MinLength: cfg.PasswordMinLength}}
 }
 
 // Register creates an active account with the role "user". It returns a
@@ -151,13 +131,13 @@ func (a *Auth) Register(ctx context.Context, email, password, name string) (doma
 		return domain.User{}, err
 	}
 
-	hash, err := a.hasher.Hash(ctx, password)
+	hash, err := a.Hasher.Hash(ctx, password)
 	if err != nil {
 		return domain.User{}, fmt.Errorf("hash password: %w", err)
 	}
-	now := a.clock.Now()
+	now := a.Clock.Now()
 	u := domain.User{
-		ID:           a.random.NewID(),
+		ID:           a.Random.NewID(),
 		Email:        em.Address,
 		Name:         cleanName,
 		Status:       domain.StatusActive,
@@ -165,10 +145,10 @@ func (a *Auth) Register(ctx context.Context, email, password, name string) (doma
 		CreatedAt:    now,
 		UpdatedAt:    now,
 	}
-	if err := a.users.Create(ctx, u, em.Key, []string{domain.RoleUser}); err != nil {
+	if err := a.Users.Create(ctx, u, em.Key, []string{domain.RoleUser}); err != nil {
 		return domain.User{}, err
 	}
-	return a.users.ByID(ctx, u.ID)
+	return a.Users.ByID(ctx, u.ID)
 }
 
 // Login checks an email and password and starts a session. Every reason
@@ -197,15 +177,15 @@ func (a *Auth) Login(ctx context.Context, email, password string, client Client)
 		return TokenPair{}, errBadCredentials
 	}
 	a.Throttles.Login.Reset(keys[0])
-	if a.hasher.NeedsRehash(u.PasswordHash) {
+	if a.Hasher.NeedsRehash(u.PasswordHash) {
 		// An upgrade that fails is retried at the next login; the login
 		// itself must not fail for it.
-		if hash, err := a.hasher.Hash(ctx, password); err == nil {
-			_ = a.users.UpdatePasswordHash(ctx, u.ID, hash, a.clock.Now())
+		if hash, err := a.Hasher.Hash(ctx, password); err == nil {
+			_ = a.Users.UpdatePasswordHash(ctx, u.ID, hash, a.Clock.Now())
 		}
 	}
 	var pair TokenPair
-	err = a.tx.InTx(ctx, func(ctx context.Context) error {
+	err = a.Tx.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		if pair, err = a.startSession(ctx, u, client); err != nil {
 			return err
@@ -239,7 +219,7 @@ func (a *Auth) verifyPassword(ctx context.Context, email, password string) (doma
 		a.burnHash(ctx, password) // no account can have this address
 		return domain.User{}, false, nil
 	}
-	u, err := a.users.ByEmailKey(ctx, em.Key)
+	u, err := a.Users.ByEmailKey(ctx, em.Key)
 	if errors.Is(err, domain.ErrNotFound) {
 		a.burnHash(ctx, password)
 		return domain.User{}, false, nil
@@ -247,7 +227,7 @@ func (a *Auth) verifyPassword(ctx context.Context, email, password string) (doma
 	if err != nil {
 		return domain.User{}, false, err
 	}
-	ok, err := a.hasher.Verify(ctx, password, u.PasswordHash)
+	ok, err := a.Hasher.Verify(ctx, password, u.PasswordHash)
 	if err != nil {
 		return domain.User{}, false, fmt.Errorf("verify password: %w", err)
 	}
@@ -260,10 +240,10 @@ func (a *Auth) verifyPassword(ctx context.Context, email, password string) (doma
 func (a *Auth) burnHash(ctx context.Context, password string) {
 	dummy := a.dummy(ctx)
 	if dummy == "" {
-		_, _ = a.hasher.Hash(ctx, password)
+		_, _ = a.Hasher.Hash(ctx, password)
 		return
 	}
-	_, _ = a.hasher.Verify(ctx, password, dummy)
+	_, _ = a.Hasher.Verify(ctx, password, dummy)
 }
 
 // dummy returns a hash to verify against for accounts that do not exist,
@@ -273,7 +253,7 @@ func (a *Auth) dummy(ctx context.Context) string {
 	a.dummyMu.Lock()
 	defer a.dummyMu.Unlock()
 	if a.dummyHash == "" {
-		h, err := a.hasher.Hash(context.WithoutCancel(ctx), "auth-service timing equaliser")
+		h, err := a.Hasher.Hash(context.WithoutCancel(ctx), "auth-service timing equaliser")
 		if err == nil {
 			a.dummyHash = h
 		}
@@ -282,13 +262,13 @@ func (a *Auth) dummy(ctx context.Context) string {
 }
 
 func (a *Auth) startSession(ctx context.Context, u domain.User, client Client) (TokenPair, error) {
-	token, err := a.random.Token()
+	token, err := a.Random.Token()
 	if err != nil {
 		return TokenPair{}, fmt.Errorf("make refresh token: %w", err)
 	}
-	now := a.clock.Now()
+	now := a.Clock.Now()
 	s := domain.Session{
-		ID:         a.random.NewID(),
+		ID:         a.Random.NewID(),
 		UserID:     u.ID,
 		CreatedAt:  now,
 		LastUsedAt: now,
@@ -301,15 +281,15 @@ func (a *Auth) startSession(ctx context.Context, u domain.User, client Client) (
 		SessionID: s.ID,
 		CreatedAt: now,
 	}
-	if err := a.sessions.Create(ctx, s, first); err != nil {
+	if err := a.Sessions.Create(ctx, s, first); err != nil {
 		return TokenPair{}, err
 	}
 	return a.pair(ctx, u, s.ID, token, now)
 }
 
 func (a *Auth) pair(ctx context.Context, u domain.User, sessionID, refresh string, now time.Time) (TokenPair, error) {
-	access, err := a.tokens.Issue(ctx, ports.AccessClaims{
-		TokenID:   a.random.NewID(),
+	access, err := a.Tokens.Issue(ctx, ports.AccessClaims{
+		TokenID:   a.Random.NewID(),
 		UserID:    u.ID,
 		SessionID: sessionID,
 		Roles:     u.Roles,
@@ -336,19 +316,19 @@ func (a *Auth) Refresh(ctx context.Context, token string) (TokenPair, error) {
 		pair   TokenPair
 		reused bool
 	)
-	err := a.tx.InTx(ctx, func(ctx context.Context) error {
-		rt, s, err := a.sessions.LockToken(ctx, hash)
+	err := a.Tx.InTx(ctx, func(ctx context.Context) error {
+		rt, s, err := a.Sessions.LockToken(ctx, hash)
 		if errors.Is(err, domain.ErrNotFound) {
 			return errBadRefresh
 		}
 		if err != nil {
 			return err
 		}
-		now := a.clock.Now()
+		now := a.Clock.Now()
 		if !s.Active(now) {
 			return errBadRefresh
 		}
-		u, err := a.users.ByID(ctx, s.UserID)
+		u, err := a.Users.ByID(ctx, s.UserID)
 		if errors.Is(err, domain.ErrNotFound) {
 			return errBadRefresh
 		}
@@ -361,7 +341,7 @@ func (a *Auth) Refresh(ctx context.Context, token string) (TokenPair, error) {
 
 		var current string
 		if rt.RotatedAt == nil {
-			current, err = a.random.Token()
+			current, err = a.Random.Token()
 			if err != nil {
 				return fmt.Errorf("make refresh token: %w", err)
 			}
@@ -374,7 +354,7 @@ func (a *Auth) Refresh(ctx context.Context, token string) (TokenPair, error) {
 				SessionID: s.ID,
 				CreatedAt: now,
 			}
-			err = a.sessions.Rotate(ctx, hash, box, next, now, now.Add(a.cfg.RefreshTTL))
+			err = a.Sessions.Rotate(ctx, hash, box, next, now, now.Add(a.cfg.RefreshTTL))
 			if err != nil {
 				return err
 			}
@@ -385,13 +365,13 @@ func (a *Auth) Refresh(ctx context.Context, token string) (TokenPair, error) {
 				return err
 			}
 			if !ok {
-				if err := a.sessions.Revoke(ctx, s.UserID, s.ID, now); err != nil {
+				if err := a.Sessions.Revoke(ctx, s.UserID, s.ID, now); err != nil {
 					return err
 				}
 				reused = true
 				return nil
 			}
-			if err := a.sessions.Touch(ctx, s.ID, now, now.Add(a.cfg.RefreshTTL)); err != nil {
+			if err := a.Sessions.Touch(ctx, s.ID, now, now.Add(a.cfg.RefreshTTL)); err != nil {
 				return err
 			}
 		}
@@ -427,7 +407,7 @@ func (a *Auth) currentInGrace(
 		if err != nil {
 			return "", false, nil
 		}
-		rt, err = a.sessions.Token(ctx, domain.HashRefreshToken(next))
+		rt, err = a.Sessions.Token(ctx, domain.HashRefreshToken(next))
 		if errors.Is(err, domain.ErrNotFound) {
 			return "", false, nil
 		}
@@ -443,19 +423,19 @@ func (a *Auth) currentInGrace(
 // ""), every other one (ScopeOthers) or all (ScopeGlobal). Another scope
 // is a *domain.ValidationError.
 func (a *Auth) Logout(ctx context.Context, p Principal, scope string) error {
-	now := a.clock.Now()
+	now := a.Clock.Now()
 	switch scope {
 	case "", ScopeLocal:
-		err := a.sessions.Revoke(ctx, p.UserID, p.SessionID, now)
+		err := a.Sessions.Revoke(ctx, p.UserID, p.SessionID, now)
 		if errors.Is(err, domain.ErrNotFound) {
 			return nil // revoked meanwhile by another request: the goal is met
 		}
 		return err
 	case ScopeOthers:
-		_, err := a.sessions.RevokeAll(ctx, p.UserID, p.SessionID, now)
+		_, err := a.Sessions.RevokeAll(ctx, p.UserID, p.SessionID, now)
 		return err
 	case ScopeGlobal:
-		_, err := a.sessions.RevokeAll(ctx, p.UserID, "", now)
+		_, err := a.Sessions.RevokeAll(ctx, p.UserID, "", now)
 		return err
 	default:
 		return domain.Invalid("scope", "must be local, others or global")
@@ -466,21 +446,21 @@ func (a *Auth) Logout(ctx context.Context, p Principal, scope string) error {
 // that its session is still active and its account may still act. Any
 // failure is domain.ErrUnauthenticated, except a store failure.
 func (a *Auth) Authenticate(ctx context.Context, token string) (Principal, error) {
-	c, err := a.tokens.Verify(ctx, token)
+	c, err := a.Tokens.Verify(ctx, token)
 	if err != nil {
 		return Principal{}, errBadAccess
 	}
-	s, err := a.sessions.ByID(ctx, c.SessionID)
+	s, err := a.Sessions.ByID(ctx, c.SessionID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return Principal{}, errBadAccess
 	}
 	if err != nil {
 		return Principal{}, err
 	}
-	if !s.Active(a.clock.Now()) || s.UserID != c.UserID {
+	if !s.Active(a.Clock.Now()) || s.UserID != c.UserID {
 		return Principal{}, errBadAccess
 	}
-	u, err := a.users.ByID(ctx, c.UserID)
+	u, err := a.Users.ByID(ctx, c.UserID)
 	if errors.Is(err, domain.ErrNotFound) {
 		return Principal{}, errBadAccess
 	}
