@@ -139,8 +139,8 @@ func initialBackupLoop(ctx context.Context, b *application.Backups, log *slog.Lo
 	delay := 5 * time.Second
 	for {
 		done, err := b.EnsureInitial(ctx)
-		if done {
-			return
+		if done || ctx.Err() != nil {
+			return // written, or shutting down: it stays owed for next time
 		}
 		if err != nil {
 			log.Error("initial backup failed; retrying", "in", delay.String(), "error", err.Error())
