@@ -65,6 +65,7 @@ type BackupInfo struct {
 type BackupResult struct {
 	Skipped  bool
 	File     string
+	Time     time.Time // the time in the file's name
 	Size     int64
 	Checksum string
 	Duration time.Duration
@@ -179,6 +180,7 @@ func (b *Backups) RunPeriodic(ctx context.Context) (BackupResult, error) {
 		delay *= 2
 	}
 	res.Duration = b.clock.Now().Sub(start)
+	res.Time, _, _ = b.parsePeriodic(res.File)
 	b.logf("OK %s size=%d duration=%s sha256=%s attempts=%d",
 		res.File, res.Size, res.Duration.Round(time.Millisecond), res.Checksum, res.Attempts)
 

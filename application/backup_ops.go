@@ -133,6 +133,7 @@ func (b *Backups) EnsureInitial(ctx context.Context) (done bool, err error) {
 // rotation, before something destructive (a restore, a reset).
 func (b *Backups) Safety(ctx context.Context) (BackupResult, error) {
 	name := safetyPrefix + b.clock.Now().In(b.cfg.Location).Format("2006-01-02_15-04-05") + ".dump"
+	b.logf("START safety backup")
 	res, err := b.write(ctx, ports.FormatCustom, name, true)
 	if err != nil {
 		b.logf("FAILED safety backup: %v", err)
@@ -255,6 +256,11 @@ func (b *Backups) VerifyIn(ctx context.Context, src ports.BackupFiles, name stri
 	if err != nil {
 		return err
 	}
+	r, err := src.Open(name)
+	if err != nil {
+		return fmt.Errorf("%s cannot be read: %w", src.Path(name), err)
+	}
+	_ = r.Close()
 	if _, err := checksumOK(src, name); err != nil {
 		return err
 	}

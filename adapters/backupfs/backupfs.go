@@ -49,6 +49,11 @@ func New(path string) (*Dir, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("BACKUP_DIR %s is not a directory", path)
 	}
+	if st.Mode().Perm()&0o077 != 0 {
+		// An existing folder (a git checkout's, a bind mount) may be open to
+		// others; dumps hold every password hash, so close it when we may.
+		_ = os.Chmod(path, 0o700)
+	}
 	return &Dir{path: path}, nil
 }
 

@@ -101,3 +101,14 @@ func TestLogIsBounded(t *testing.T) {
 	require.NoError(t, err)
 	assert.LessOrEqual(t, old.Size(), int64(MaxLogBytes))
 }
+
+func TestExistingOpenFolderIsClosed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "backups")
+	require.NoError(t, os.Mkdir(path, 0o755))
+	require.NoError(t, os.Chmod(path, 0o755))
+	_, err := New(path)
+	require.NoError(t, err)
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), st.Mode().Perm())
+}

@@ -238,7 +238,7 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	_, _ = w.Write(set)
+	_, _ = w.Write(append(set, '\n'))
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {

@@ -59,6 +59,6 @@ func (s *Server) runBackup(w http.ResponseWriter, r *http.Request) {
 
 	writeJSON(w, http.StatusCreated, backupJSON{
 		Name: res.File, Kind: string(application.KindPeriodic),
-		Time: time.Now().UTC(), Size: res.Size, Checksum: res.Checksum,
+		Time: res.Time.UTC(), Size: res.Size, Checksum: res.Checksum,
 	})
 }

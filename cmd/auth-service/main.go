@@ -50,10 +50,12 @@ func newRoot(out, errOut io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "auth-service",
 		Short:         "Identity for a platform: users, tokens, sessions, roles, backups",
-		Version:       version + " (" + commit + ")",
+		Version:       version + " (commit " + commit + ")",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("auth-service {{.Version}}\n")
+	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetOut(out)
 	root.SetErr(errOut)
 	root.PersistentFlags().StringVar(&c.envFile, "env-file", ".env",

@@ -49,12 +49,15 @@ func TestHelpListsCommands(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	out, _, err := run(t, "--version")
-
+	flag, _, err := run(t, "--version")
 	require.NoError(t, err)
-	assert.Contains(t, out, version)
-	assert.Contains(t, out, commit)
-	assert.True(t, strings.HasPrefix(out, "auth-service version "), out)
+	assert.Contains(t, flag, version)
+	assert.Contains(t, flag, commit)
+	assert.True(t, strings.HasPrefix(flag, "auth-service "), flag)
+
+	cmd, _, err := run(t, "version")
+	require.NoError(t, err)
+	assert.Equal(t, flag, cmd, "the flag and the command print the same line")
 }
 
 // badEnvFile writes a .env file that config.Load refuses and makes sure the
