@@ -12,13 +12,14 @@ COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 .PHONY: help run build test unit integration check fmt-check vet lint \
-        generate generate-check imports-check bench pg-stop pg-status clean
+        generate generate-check imports-check bench backup-drill pg-stop pg-status clean go-check
 
 help:
 	@echo "make run    - serve on :5000 against a local PostgreSQL (started if needed)"
 	@echo "make test   - formatting, vet, lint, wire and import checks, then every test"
 	@echo "make unit   - the isolated tests only (no database)"
 	@echo "make bench  - Go benchmarks"
+	@echo "make backup-drill - the backup scheduler through a database outage (~7 min)"
 	@echo "make pg-stop / pg-status - the project-local PostgreSQL in .pgdata/"
 
 go-check:
@@ -65,6 +66,11 @@ unit: go-check
 integration: go-check
 	@url=$$(bash scripts/pg-ensure.sh); \
 	AUTH_TEST_DATABASE_URL="$$url" $(GO) test -race -count=1 -tags integration -timeout 20m ./...
+
+# About 7 minutes: a real scheduler against a throwaway cluster, stopped
+# and restarted (scripts/backup-drill.sh). Not part of make test.
+backup-drill: go-check
+	bash scripts/backup-drill.sh
 
 bench: go-check
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -146,25 +146,43 @@ func (b *Backups) parsePeriodic(name string) (time.Time, int, bool) {
 // When another process holds the lock it returns a skipped result and no
 // error. A run that fails leaves no new file and removes nothing.
 func (b *Backups) RunPeriodic(ctx context.Context) (BackupResult, error) {
-	release, ok, err := b.lock.TryLock(ctx)
-	if err != nil {
-		b.logf("FAILED could not take the backup lock: %v", err)
-		return BackupResult{}, fmt.Errorf("backup lock: %w", err)
-	}
-	if !ok {
-		b.logf("SKIPPED another backup is running")
-		return BackupResult{Skipped: true}, nil
-	}
-	defer release()
-
-	b.sweep(ctx)
 	start := b.clock.Now()
-	b.logf("START periodic backup")
 	name := b.PeriodicName(start)
 	delay := b.cfg.RetryDelay
-	var res BackupResult
+	var (
+		res     BackupResult
+		err     error
+		release func()
+	)
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
 	for attempt := 1; ; attempt++ {
-		res, err = b.write(ctx, ports.FormatCustom, name, true)
+		// Taking the lock is part of the attempt: a database that is down
+		// or restarting fails the attempt, and the retries give it time.
+		err = nil
+		if release == nil {
+			var ok bool
+			release, ok, err = b.lock.TryLock(ctx)
+			switch {
+			case err != nil:
+				release, err = nil, fmt.Errorf("take the backup lock: %w", err)
+			case !ok:
+				release = nil
+				b.logf("SKIPPED another backup is running")
+				return BackupResult{Skipped: true}, nil
+			default:
+				b.sweep(ctx)
+			}
+		}
+		if attempt == 1 {
+			b.logf("START periodic backup")
+		}
+		if err == nil {
+			res, err = b.write(ctx, ports.FormatCustom, name, true)
+		}
 		res.Attempts = attempt
 		if err == nil {
 			break

@@ -1053,3 +1053,29 @@ func TestBackupPeriodicNameFormat(t *testing.T) {
 		fx.b.PeriodicName(time.Date(2026, 1, 1, 0, 1, 0, 0, time.UTC)))
 	assert.Equal(t, bkFirstName, fx.b.PeriodicName(bkStart))
 }
+
+func TestBackupLockFailureIsRetriedLikeAFailedDump(t *testing.T) {
+	t.Run("database back before the retries run out", func(t *testing.T) {
+		fx := newBackups(t, bkConfig())
+		fx.lock.Failures = 1
+		res, err := fx.b.RunPeriodic(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, 2, res.Attempts)
+		assert.Equal(t, []time.Duration{10 * time.Second}, fx.sleeper.Delays)
+		log := strings.Join(fx.files.Lines(), "\n")
+		assert.Contains(t, log, "START periodic backup")
+		assert.Contains(t, log, "FAILED attempt 1 of 3: take the backup lock")
+		assert.Contains(t, log, "OK "+res.File)
+	})
+	t.Run("database down throughout", func(t *testing.T) {
+		fx := newBackups(t, bkConfig())
+		fx.lock.Failures = 100
+		_, err := fx.b.RunPeriodic(t.Context())
+		require.Error(t, err)
+		assert.Zero(t, fx.dumper.DumpCalls(), "no dump without the lock")
+		log := strings.Join(fx.files.Lines(), "\n")
+		assert.Contains(t, log, "FAILED attempt 3 of 3")
+		assert.Contains(t, log, "FAILED periodic backup after 3 attempts")
+		assert.Equal(t, []time.Duration{10 * time.Second, 20 * time.Second}, fx.sleeper.Delays)
+	})
+}

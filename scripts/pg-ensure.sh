@@ -214,4 +214,7 @@ main() {
   start_local # 3. project-local cluster
 }
 
-main "$@"
+# Sourced (by scripts/backup-drill.sh), it only defines its helpers.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  main "$@"
+fi

@@ -92,10 +92,10 @@ func (s *Schedule) Interval(now time.Time) time.Duration {
 }
 
 // MaxAge is how old the newest backup may be and still count as fresh:
-// two intervals plus a tenth of one (at least 30s, at most 10m) of slack.
+// two intervals plus a tenth of one (at least 5s, at most 10m) of slack.
 func (s *Schedule) MaxAge(now time.Time) time.Duration {
 	iv := s.Interval(now)
-	slack := min(max(iv/10, 30*time.Second), 10*time.Minute)
+	slack := min(max(iv/10, 5*time.Second), 10*time.Minute)
 	return 2*iv + slack
 }
 

@@ -258,17 +258,23 @@ func (f *Files) AppendLog(line string) error {
 // Path returns the name under a fake root.
 func (f *Files) Path(name string) string { return "/fake-backups/" + name }
 
-// Locker is an in-process lock; Busy makes TryLock report another holder.
+// Locker is an in-process lock; Busy makes TryLock report another holder,
+// and Failures makes that many calls fail as a database that is down.
 type Locker struct {
-	mu   sync.Mutex
-	held bool
-	Busy bool
+	mu       sync.Mutex
+	held     bool
+	Busy     bool
+	Failures int
 }
 
 // TryLock takes the lock unless it is held or Busy.
 func (l *Locker) TryLock(context.Context) (func(), bool, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.Failures > 0 {
+		l.Failures--
+		return nil, false, errors.New("fake lock: connection refused")
+	}
 	if l.held || l.Busy {
 		return nil, false, nil
 	}
