@@ -272,3 +272,4 @@ type offline struct{}
 func (offline) TryLock(context.Context) (func(), bool, error) { return nil, false, errNoDB }
 func (offline) InitialDone(context.Context) (bool, error)     { return false, errNoDB }
 func (offline) MarkInitialDone(context.Context) error         { return errNoDB }
+func (offline) AfterRestore(context.Context) error            { return errNoDB }

@@ -69,7 +69,7 @@ var errWrongPassword = domain.NewError(domain.ErrInvalidCredentials, "invalid_cr
 // verifyOwn checks the caller's password, counting failures against the
 // account like failed logins. A wrong password is
 // domain.ErrInvalidCredentials; too many are *domain.ThrottledError.
-func (a *Account) verifyOwn(ctx context.Context, u domain.User, password string) error {
+func (a *Account) verifyOwn(ctx context.Context, p Principal, u domain.User, password string) error {
 	key := "login:acct:" + domain.EmailKey(u.Email)
 	if err := throttled(a.Throttles.Login, key); err != nil {
 		return err
@@ -80,6 +80,11 @@ func (a *Account) verifyOwn(ctx context.Context, u domain.User, password string)
 	}
 	if !ok {
 		record(a.Throttles.Login, key)
+		err := a.audit(ctx, u.ID, p.IP, domain.AuditLoginFailure, "user", u.ID,
+			map[string]any{"route": "password check"})
+		if err != nil {
+			return err
+		}
 		return errWrongPassword
 	}
 	return nil
@@ -93,7 +98,7 @@ func (a *Account) ChangePassword(ctx context.Context, p Principal, current, next
 	if err != nil {
 		return err
 	}
-	if err := a.verifyOwn(ctx, u, current); err != nil {
+	if err := a.verifyOwn(ctx, p, u, current); err != nil {
 		return err
 	}
 	if err := a.policy.Check("new_password", next, u.Email); err != nil {
@@ -131,7 +136,7 @@ func (a *Account) DeleteSelf(ctx context.Context, p Principal, password string) 
 	if err != nil {
 		return err
 	}
-	if err := a.verifyOwn(ctx, u, password); err != nil {
+	if err := a.verifyOwn(ctx, p, u, password); err != nil {
 		return err
 	}
 	return softDelete(ctx, a.Deps, a.cfg, u, p.UserID, p.IP)

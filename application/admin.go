@@ -106,8 +106,16 @@ func (a *Admin) CreateUser(ctx context.Context, p Principal, in NewUser) (domain
 	name, err := domain.ParseName(in.Name)
 	collect(v, err)
 	collect(v, a.policy.Check("password", in.Password, em.Address))
+	if len(in.Roles) > maxListItems {
+		v.Add("roles", "must name at most 100 roles")
+		in.Roles = nil
+	}
 	roles := domain.SortedUnique(append([]string{domain.RoleUser}, in.Roles...))
 	for _, r := range roles {
+		if !domain.ValidRoleName(r) {
+			v.Add("roles", fmt.Sprintf("role %q does not exist", r))
+			continue
+		}
 		if _, err := a.Roles.Role(ctx, r); err != nil {
 			if errors.Is(err, domain.ErrNotFound) {
 				v.Add("roles", fmt.Sprintf("role %q does not exist", r))
@@ -189,6 +197,7 @@ func (a *Admin) UpdateUser(ctx context.Context, p Principal, id string, c UserCh
 		if err != nil {
 			return err
 		}
+		id = u.ID // the stored form: every rule below compares ids
 		now := a.Clock.Now()
 		changes := map[string]any{}
 		if c.Name != nil {
@@ -217,7 +226,7 @@ func (a *Admin) UpdateUser(ctx context.Context, p Principal, id string, c UserCh
 	if err != nil {
 		return domain.User{}, err
 	}
-	return a.Users.ByID(ctx, id)
+	return a.GetUser(ctx, id)
 }
 
 // SetUserRoles replaces the roles of an account ("user" is always kept).
@@ -226,6 +235,9 @@ func (a *Admin) UpdateUser(ctx context.Context, p Principal, id string, c UserCh
 // domain.ErrForbidden; taking admin from the last active administrator is
 // domain.ErrConflict.
 func (a *Admin) SetUserRoles(ctx context.Context, p Principal, id string, roles []string) (domain.User, error) {
+	if len(roles) > maxListItems {
+		return domain.User{}, domain.Invalid("roles", "must name at most 100 roles")
+	}
 	// Every account keeps the role "user", whatever the list says.
 	roles = domain.SortedUnique(append(roles, domain.RoleUser))
 	for _, r := range roles {
@@ -239,6 +251,7 @@ func (a *Admin) SetUserRoles(ctx context.Context, p Principal, id string, roles 
 		if err != nil {
 			return err
 		}
+		id = u.ID // the stored form: the last-admin rule compares ids
 		var added []string
 		for _, r := range roles {
 			if _, err := a.Roles.Role(ctx, r); errors.Is(err, domain.ErrNotFound) {
@@ -277,6 +290,7 @@ func (a *Admin) DeleteUser(ctx context.Context, p Principal, id string, permanen
 	if err != nil {
 		return err
 	}
+	id = u.ID // the stored form: the last-admin rule compares ids
 	if permanent {
 		return a.Tx.InTx(ctx, func(ctx context.Context) error {
 			if err := a.guardLastAdmin(ctx, id); err != nil {
@@ -306,7 +320,7 @@ func (a *Admin) RestoreUser(ctx context.Context, p Principal, id string) (domain
 	if err := restore(ctx, a.Deps, a.cfg, u, p.UserID, p.IP); err != nil {
 		return domain.User{}, err
 	}
-	return a.Users.ByID(ctx, id)
+	return a.Users.ByID(ctx, u.ID)
 }
 
 var (

@@ -4,20 +4,46 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"auth-service/domain"
 	"auth-service/ports"
 )
 
-const maxDescription = 500
+// Limits on what one request may name.
+const (
+	maxDescription = 500
+	maxListItems   = 100
+)
 
 func checkDescription(v *domain.ValidationError, d string) string {
 	d = strings.TrimSpace(d)
-	if !utf8.ValidString(d) || utf8.RuneCountInString(d) > maxDescription {
-		v.Add("description", "must be valid text of at most 500 characters")
+	ok := utf8.ValidString(d) && utf8.RuneCountInString(d) <= maxDescription
+	for _, r := range d {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			ok = false
+		}
+	}
+	if !ok {
+		v.Add("description", "must be text of at most 500 characters without control characters")
 	}
 	return d
+}
+
+// checkPermissionNames refuses a list that is too long or names something
+// that cannot be a permission.
+func checkPermissionNames(perms []string) error {
+	if len(perms) > maxListItems {
+		return domain.Invalid("permissions", "must name at most 100 permissions")
+	}
+	for _, p := range perms {
+		if !domain.ValidPermissionName(p) {
+			return domain.NewError(domain.ErrNotFound, "unknown_permission",
+				"the permission %q does not exist", p)
+		}
+	}
+	return nil
 }
 
 // Roles returns every role with its permissions.
@@ -29,6 +55,9 @@ var errNoRole = domain.NewError(domain.ErrNotFound, "role_not_found", "no such r
 
 // GetRole returns one role, or domain.ErrNotFound.
 func (a *Admin) GetRole(ctx context.Context, name string) (domain.Role, error) {
+	if !domain.ValidRoleName(name) {
+		return domain.Role{}, errNoRole
+	}
 	r, err := a.Roles.Role(ctx, name)
 	if errors.Is(err, domain.ErrNotFound) {
 		return domain.Role{}, errNoRole
@@ -75,6 +104,9 @@ func (a *Admin) CreateRole(ctx context.Context, p Principal, r domain.Role) (dom
 	if err := v.Err(); err != nil {
 		return domain.Role{}, err
 	}
+	if err := checkPermissionNames(r.Permissions); err != nil {
+		return domain.Role{}, err
+	}
 	r.Permissions = domain.SortedUnique(r.Permissions)
 	if err := a.knownPermissions(ctx, r.Permissions); err != nil {
 		return domain.Role{}, err
@@ -102,6 +134,9 @@ func (a *Admin) DescribeRole(ctx context.Context, p Principal, name, description
 	if err := v.Err(); err != nil {
 		return domain.Role{}, err
 	}
+	if !domain.ValidRoleName(name) {
+		return domain.Role{}, errNoRole
+	}
 	err := a.Tx.InTx(ctx, func(ctx context.Context) error {
 		if err := a.Roles.DescribeRole(ctx, name, description); err != nil {
 			if errors.Is(err, domain.ErrNotFound) {
@@ -118,13 +153,16 @@ func (a *Admin) DescribeRole(ctx context.Context, p Principal, name, description
 }
 
 var errSystemRole = domain.NewError(domain.ErrConflict, "system_role",
-	"system roles cannot be changed or deleted")
+	"system roles keep their permissions and cannot be deleted")
 
 // SetRolePermissions replaces the permissions of a role. System roles are
 // domain.ErrConflict; adding a permission the caller lacks is
 // domain.ErrForbidden; an unknown role or permission is
 // domain.ErrNotFound. Holders feel the change on their next request.
 func (a *Admin) SetRolePermissions(ctx context.Context, p Principal, name string, perms []string) (domain.Role, error) {
+	if err := checkPermissionNames(perms); err != nil {
+		return domain.Role{}, err
+	}
 	perms = domain.SortedUnique(perms)
 	err := a.Tx.InTx(ctx, func(ctx context.Context) error {
 		r, err := a.GetRole(ctx, name)
@@ -205,7 +243,8 @@ func (a *Admin) CreatePermission(ctx context.Context, p Principal, perm domain.P
 		if err != nil {
 			return err
 		}
-		return a.audit(ctx, p.UserID, p.IP, domain.AuditPermissionCreate, "permission", perm.Name, nil)
+		return a.audit(ctx, p.UserID, p.IP, domain.AuditPermissionCreate, "permission", perm.Name,
+			map[string]any{"granted_to_role": domain.RoleAdmin})
 	})
 	return perm, err
 }

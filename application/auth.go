@@ -184,13 +184,19 @@ func (a *Auth) Login(ctx context.Context, email, password string, client Client)
 			_ = a.Users.UpdatePasswordHash(ctx, u.ID, hash, a.Clock.Now())
 		}
 	}
+	return a.openSession(ctx, u, client, nil)
+}
+
+// openSession starts a session and records the successful login in the
+// same transaction.
+func (a *Auth) openSession(ctx context.Context, u domain.User, client Client, details map[string]any) (TokenPair, error) {
 	var pair TokenPair
-	err = a.Tx.InTx(ctx, func(ctx context.Context) error {
+	err := a.Tx.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		if pair, err = a.startSession(ctx, u, client); err != nil {
 			return err
 		}
-		return a.audit(ctx, u.ID, client.IP, domain.AuditLoginSuccess, "user", u.ID, nil)
+		return a.audit(ctx, u.ID, client.IP, domain.AuditLoginSuccess, "user", u.ID, details)
 	})
 	return pair, err
 }

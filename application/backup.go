@@ -59,6 +59,8 @@ type BackupInfo struct {
 	Time     time.Time // from the name for periodic dumps, else the file time
 	Size     int64
 	Checksum string // hex SHA-256 from the sidecar, "" when there is none
+
+	modTime time.Time
 }
 
 // BackupResult is the outcome of one run.
@@ -202,7 +204,7 @@ func (b *Backups) RunPeriodic(ctx context.Context) (BackupResult, error) {
 	b.logf("OK %s size=%d duration=%s sha256=%s attempts=%d",
 		res.File, res.Size, res.Duration.Round(time.Millisecond), res.Checksum, res.Attempts)
 
-	res.Rotated, err = b.rotate(ctx)
+	res.Rotated, err = b.rotate(ctx, res.File)
 	for _, r := range res.Rotated {
 		b.logf("ROTATED %s", r)
 	}
@@ -362,12 +364,19 @@ func (b *Backups) sweep(ctx context.Context) {
 	}
 }
 
-// periodic lists the periodic dumps, newest first by the time in their
-// names (then by suffix), never by the order of the names' letters.
+// periodic lists the periodic dumps that carry a checksum sidecar (the
+// ones this service wrote), newest first by the time in their names (then
+// by suffix), never by the order of the names' letters.
 func (b *Backups) periodic(ctx context.Context) ([]BackupInfo, error) {
 	list, err := b.files.List(ctx)
 	if err != nil {
 		return nil, err
+	}
+	sidecars := map[string]bool{}
+	for _, f := range list {
+		if !f.Dir && strings.HasSuffix(f.Name, checksumSuffix) {
+			sidecars[strings.TrimSuffix(f.Name, checksumSuffix)] = true
+		}
 	}
 	type entry struct {
 		info   BackupInfo
@@ -375,14 +384,15 @@ func (b *Backups) periodic(ctx context.Context) ([]BackupInfo, error) {
 	}
 	var out []entry
 	for _, f := range list {
-		if f.Dir {
+		if f.Dir || !sidecars[f.Name] {
 			continue
 		}
 		t, n, ok := b.parsePeriodic(f.Name)
 		if !ok {
 			continue
 		}
-		out = append(out, entry{BackupInfo{Name: f.Name, Kind: KindPeriodic, Time: t, Size: f.Size}, n})
+		info := BackupInfo{Name: f.Name, Kind: KindPeriodic, Time: t, Size: f.Size, modTime: f.ModTime}
+		out = append(out, entry{info, n})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].info.Time.Equal(out[j].info.Time) {
@@ -397,20 +407,30 @@ func (b *Backups) periodic(ctx context.Context) ([]BackupInfo, error) {
 	return infos, nil
 }
 
-// rotate keeps the newest Keep periodic dumps and removes the rest with
-// their sidecars. Nothing else in the folder is touched.
-func (b *Backups) rotate(ctx context.Context) ([]string, error) {
+// rotate keeps the dump just written (keep) and the newest others up to
+// Keep in all, and removes the rest with their sidecars. The dump just
+// written is never removed, even when names from another time zone or a
+// stray file rank above it. Nothing else in the folder is touched.
+func (b *Backups) rotate(ctx context.Context, keep string) ([]string, error) {
 	list, err := b.periodic(ctx)
 	if err != nil {
 		return nil, err
 	}
+	slots := b.cfg.Keep - 1 // one is the new dump's
 	var removed []string
-	for _, old := range list[min(b.cfg.Keep, len(list)):] {
-		if err := b.files.Remove(old.Name); err != nil {
+	for _, f := range list {
+		if f.Name == keep {
+			continue
+		}
+		if slots > 0 {
+			slots--
+			continue
+		}
+		if err := b.files.Remove(f.Name); err != nil {
 			return removed, err
 		}
-		_ = b.files.Remove(old.Name + checksumSuffix)
-		removed = append(removed, old.Name)
+		_ = b.files.Remove(f.Name + checksumSuffix)
+		removed = append(removed, f.Name)
 	}
 	return removed, nil
 }

@@ -307,7 +307,11 @@ func (b *Backups) RestoreFrom(ctx context.Context, src ports.BackupFiles, name s
 		b.logf("FAILED restore of %s: %v", name, err)
 		return s.File, fmt.Errorf("restore %s: %w", name, err)
 	}
-	b.logf("OK restored %s", src.Path(name))
+	if err := b.state.AfterRestore(ctx); err != nil {
+		b.logf("FAILED to end sessions after the restore of %s: %v", name, err)
+		return s.File, fmt.Errorf("restored %s, but: %w", name, err)
+	}
+	b.logf("OK restored %s; every session and reset token of it ended", src.Path(name))
 	b.record(ctx, "", "", domain.AuditBackupRestore, name, map[string]any{"safety_dump": s.File})
 	return s.File, nil
 }
@@ -344,7 +348,13 @@ func (b *Backups) Status(ctx context.Context, maxAge time.Duration) (BackupStatu
 		return st, nil
 	}
 	st.CheckedSum = true
-	if age := now.Sub(newest.Time); age > maxAge {
+	made := newest.Time
+	if made.After(now) {
+		// A name ahead of the clock (another BACKUP_TZ, a stray file)
+		// proves nothing; the file's own time does.
+		made = newest.modTime
+	}
+	if age := now.Sub(made); age > maxAge {
 		st.Reason = fmt.Sprintf("the newest backup %s is %s old, more than %s",
 			newest.Name, age.Round(time.Second), maxAge)
 		return st, nil

@@ -1079,3 +1079,35 @@ func TestBackupLockFailureIsRetriedLikeAFailedDump(t *testing.T) {
 		assert.Equal(t, []time.Duration{10 * time.Second, 20 * time.Second}, fx.sleeper.Delays)
 	})
 }
+
+func TestBackupNewDumpSurvivesNamesAheadOfTheClock(t *testing.T) {
+	fx := newBackups(t, bkConfig())
+	ahead := fx.clock.Now().Add(14 * time.Hour) // written under another BACKUP_TZ
+	for i := 0; i < 3; i++ {
+		fx.putBackup(fx.b.PeriodicName(ahead.Add(time.Duration(i)*time.Minute)),
+			fakes.GoodDump("ahead"), fx.clock.Now())
+	}
+	stray := "auth_db_backup_00-00_01-01-2099.dump" // no sidecar: not ours
+	fx.files.Put(stray, []byte("junk"), fx.clock.Now())
+
+	res := fx.run(t)
+	assert.True(t, fx.has(res.File), "the dump just written is kept")
+	assert.True(t, fx.has(stray), "a file without a sidecar is not ours to remove")
+	assert.Len(t, fx.periodic(), 4, "Keep (3) counts the new dump; the stray is left alone")
+
+	st, err := fx.b.Status(t.Context(), time.Hour)
+	require.NoError(t, err)
+	assert.True(t, st.Fresh)
+	fx.clock.Advance(2 * time.Hour)
+	st, err = fx.b.Status(t.Context(), time.Hour)
+	require.NoError(t, err)
+	assert.False(t, st.Fresh, "a name ahead of the clock does not make an old file fresh")
+}
+
+func TestBackupRestoreEndsSessionsAndResetTokens(t *testing.T) {
+	fx := newBackups(t, bkConfig())
+	res := fx.run(t)
+	_, err := fx.b.Restore(t.Context(), res.File)
+	require.NoError(t, err)
+	assert.Equal(t, 1, fx.state.Restores, "tokens of the restored database are ended")
+}

@@ -170,5 +170,5 @@ func (a *Auth) Restore(ctx context.Context, email, password string, client Clien
 		}
 	}
 	a.Throttles.Login.Reset(keys[0])
-	return a.startSession(ctx, u, client)
+	return a.openSession(ctx, u, client, map[string]any{"route": "restore"})
 }

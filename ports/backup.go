@@ -91,4 +91,8 @@ type BackupState interface {
 	InitialDone(ctx context.Context) (bool, error)
 	// MarkInitialDone records that it does.
 	MarkInitialDone(ctx context.Context) error
+	// AfterRestore ends every session and every unused reset token of
+	// the database just restored: tokens spent or revoked after the dump
+	// was taken would otherwise work again.
+	AfterRestore(ctx context.Context) error
 }

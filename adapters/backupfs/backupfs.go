@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"auth-service/ports"
@@ -53,6 +54,19 @@ func New(path string) (*Dir, error) {
 		// An existing folder (a git checkout's, a bind mount) may be open to
 		// others; dumps hold every password hash, so close it when we may.
 		_ = os.Chmod(path, 0o700)
+	}
+	return &Dir{path: path}, nil
+}
+
+// Existing returns a folder that must exist already, changing nothing on
+// it: for reading a backup kept outside BACKUP_DIR.
+func Existing(path string) (*Dir, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", path)
 	}
 	return &Dir{path: path}, nil
 }
@@ -100,13 +114,31 @@ func (d *Dir) Create(n string) (ports.FileWriter, error) {
 	return os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 }
 
-// Open reads a file.
+// Open reads a regular file of the folder. A symbolic link (which could
+// lead out of the folder), a device or a pipe is refused: reading one could
+// take forever.
 func (d *Dir) Open(n string) (io.ReadCloser, error) {
 	p, err := d.name(n)
 	if err != nil {
 		return nil, err
 	}
-	return os.Open(p)
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fmt.Errorf("%s is a symbolic link; only regular files are read", n)
+		}
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		_ = f.Close()
+		return nil, fmt.Errorf("%s is not a regular file", n)
+	}
+	return f, nil
 }
 
 // Rename gives from the name to without ever replacing an existing to:

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -111,4 +112,23 @@ func TestExistingOpenFolderIsClosed(t *testing.T) {
 	st, err := os.Stat(path)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o700), st.Mode().Perm())
+}
+
+func TestOpenReadsOnlyRegularFiles(t *testing.T) {
+	d := newDir(t)
+	outside := filepath.Join(t.TempDir(), "real.dump")
+	require.NoError(t, os.WriteFile(outside, []byte("x"), 0o600))
+	require.NoError(t, os.Symlink(outside, d.Path("link.dump")))
+	require.NoError(t, os.Symlink("/dev/zero", d.Path("zero.dump")))
+	require.NoError(t, syscall.Mkfifo(d.Path("fifo.dump"), 0o600))
+	require.NoError(t, os.Mkdir(d.Path("dir.dump"), 0o700))
+
+	for _, name := range []string{"link.dump", "zero.dump", "fifo.dump", "dir.dump"} {
+		_, err := d.Open(name)
+		assert.Error(t, err, name)
+	}
+	write(t, d, "ok.dump", "x")
+	r, err := d.Open("ok.dump")
+	require.NoError(t, err)
+	require.NoError(t, r.Close())
 }

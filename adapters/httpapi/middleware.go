@@ -11,11 +11,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
 
 	"auth-service/application"
+	"auth-service/domain"
 )
 
 type ctxKey int
@@ -225,3 +228,42 @@ func (s *Server) authenticate(perm string, next http.HandlerFunc) http.HandlerFu
 
 var errNoToken = &httpError{status: http.StatusUnauthorized, code: "missing_token",
 	detail: "an Authorization: Bearer access token is required"}
+
+// saneInput refuses path parameters and query values that are not valid
+// UTF-8 or hold control characters: nothing the API takes there may, and
+// they must not reach the database as text.
+func saneInput(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for name, v := range mux.Vars(r) {
+			if !cleanText(v) {
+				writeError(w, r, badRequest("malformed_parameter",
+					"a path parameter is not valid text",
+					domain.FieldError{Field: name, Message: "must be valid text"}))
+				return
+			}
+		}
+		for name, values := range r.URL.Query() {
+			for _, v := range values {
+				if !cleanText(name) || !cleanText(v) {
+					writeError(w, r, badRequest("malformed_parameter",
+						"a query parameter is not valid text",
+						domain.FieldError{Field: name, Message: "must be valid text"}))
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func cleanText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, c := range s {
+		if unicode.IsControl(c) {
+			return false
+		}
+	}
+	return true
+}

@@ -161,7 +161,7 @@ func (s *Server) router() *mux.Router {
 	// Paths are taken as sent: cleaning them would answer a POST to
 	// //v1/auth/login with a redirect that clients replay as a GET.
 	r.SkipClean(true)
-	r.Use(markRoute)
+	r.Use(markRoute, saneInput)
 	for _, rt := range s.routes() {
 		h := rt.handle
 		if rt.access != public {

@@ -32,6 +32,7 @@ const archiveMagic = "PGDMP"
 // plainCheck inspects a plain SQL dump as it streams past: written to like
 // a file, it keeps only the first bytes and a bounded tail.
 type plainCheck struct {
+	scan     sqlScan
 	n        int64
 	head     []byte // first len(archiveMagic) bytes
 	nonSpace bool
@@ -53,6 +54,9 @@ func (c *plainCheck) Write(p []byte) (int, error) {
 	if i := bytes.IndexByte(p, 0); i >= 0 {
 		return 0, fmt.Errorf("%w: NUL byte at offset %d", ErrNotPlainSQL, c.n+int64(i))
 	}
+	if _, err := c.scan.Write(p); err != nil {
+		return 0, err
+	}
 	if !c.nonSpace && len(bytes.TrimSpace(p)) > 0 {
 		c.nonSpace = true
 	}
@@ -73,6 +77,9 @@ func (c *plainCheck) Write(p []byte) (int, error) {
 // lines, comments and psql's \unrestrict (which pg_dump writes last since
 // the 2025 minor releases).
 func (c *plainCheck) result() error {
+	if err := c.scan.done(); err != nil {
+		return err
+	}
 	if !c.nonSpace {
 		return ErrEmptyDump
 	}

@@ -146,6 +146,10 @@ func (s *Users) SetRoles(ctx context.Context, id string, roles []string) error {
 		_, err = q.ExecContext(ctx, `
 			INSERT INTO user_roles (user_id, role_name)
 			SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`, id, pq.Array(roles))
+		if isForeignKeyViolation(err) {
+			// A role deleted by another request since it was checked.
+			return domain.NewError(domain.ErrNotFound, "unknown_role", "a named role does not exist")
+		}
 		if err != nil {
 			return fmt.Errorf("set roles: %w", err)
 		}

@@ -65,3 +65,19 @@ func (l *BackupLock) MarkInitialDone(ctx context.Context) error {
 	}
 	return nil
 }
+
+// AfterRestore revokes every session and uses up every reset token.
+func (l *BackupLock) AfterRestore(ctx context.Context) error {
+	return l.db.InTx(ctx, func(ctx context.Context) error {
+		now := time.Now().UTC()
+		if _, err := l.db.q(ctx).ExecContext(ctx,
+			`UPDATE sessions SET revoked_at = $1 WHERE revoked_at IS NULL`, now); err != nil {
+			return fmt.Errorf("revoke sessions after restore: %w", err)
+		}
+		if _, err := l.db.q(ctx).ExecContext(ctx,
+			`UPDATE password_reset_tokens SET used_at = $1 WHERE used_at IS NULL`, now); err != nil {
+			return fmt.Errorf("retire reset tokens after restore: %w", err)
+		}
+		return nil
+	})
+}

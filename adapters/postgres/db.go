@@ -134,6 +134,13 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &pqErr) && pqErr.Code == "23505"
 }
 
+// isForeignKeyViolation reports whether err is PostgreSQL's
+// foreign_key_violation: a row named something another request removed.
+func isForeignKeyViolation(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "23503"
+}
+
 // notFound turns sql.ErrNoRows into domain.ErrNotFound.
 func notFound(err error, what error) error {
 	if errors.Is(err, sql.ErrNoRows) {

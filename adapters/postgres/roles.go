@@ -111,6 +111,9 @@ func (s *Roles) grant(ctx context.Context, role string, perms []string) error {
 	_, err = s.db.q(ctx).ExecContext(ctx, `
 		INSERT INTO role_permissions (role_name, permission_name)
 		SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`, role, pq.Array(perms))
+	if isForeignKeyViolation(err) {
+		return errUnknownPermission
+	}
 	if err != nil {
 		return fmt.Errorf("grant permissions: %w", err)
 	}
@@ -174,6 +177,11 @@ func (s *Roles) DeleteRole(ctx context.Context, name string) error {
 				"the role is still assigned to users")
 		}
 		res, err := s.db.q(ctx).ExecContext(ctx, `DELETE FROM roles WHERE name = $1`, name)
+		if isForeignKeyViolation(err) {
+			// Assigned by another request since the count above.
+			return domain.NewError(domain.ErrConflict, "role_assigned",
+				"the role is still assigned to users")
+		}
 		if err != nil {
 			return fmt.Errorf("delete role: %w", err)
 		}

@@ -199,7 +199,7 @@ func resolve(backupDir, file string, outside bool) (ports.BackupFiles, string, e
 	if filepath.Clean(dir) != dirAbs && !outside {
 		return nil, "", fmt.Errorf("%s is not in BACKUP_DIR (%s); pass --allow-outside to use it", file, dirAbs)
 	}
-	files, err := backupfs.New(filepath.Clean(dir))
+	files, err := backupfs.Existing(filepath.Clean(dir))
 	if err != nil {
 		return nil, "", err
 	}

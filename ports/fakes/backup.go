@@ -288,8 +288,9 @@ func (l *Locker) TryLock(context.Context) (func(), bool, error) {
 
 // BackupState remembers the initial-dump flag.
 type BackupState struct {
-	mu   sync.Mutex
-	Done bool
+	mu       sync.Mutex
+	Done     bool
+	Restores int
 }
 
 // InitialDone reports the flag.
@@ -304,6 +305,14 @@ func (s *BackupState) MarkInitialDone(context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Done = true
+	return nil
+}
+
+// AfterRestore counts its calls.
+func (s *BackupState) AfterRestore(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Restores++
 	return nil
 }
 

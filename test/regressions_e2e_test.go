@@ -1,0 +1,106 @@
+//go:build integration
+
+package test
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"auth-service/test/testdb"
+)
+
+// Findings of a bad-input review, each kept as a test.
+
+func TestLastAdminRuleHoldsForAnyIDSpelling(t *testing.T) {
+	s := startServer(t, e2eAdminSettings()...)
+	admin := e2eAdminToken(t, s)
+	id := e2eMe(t, s, admin).str("id")
+	upper := strings.ToUpper(id)
+
+	assert.Equal(t, http.StatusConflict,
+		s.call("PATCH", "/v1/admin/users/"+upper, admin, map[string]string{"status": "disabled"}).Status)
+	assert.Equal(t, http.StatusConflict,
+		s.call("PUT", "/v1/admin/users/"+upper+"/roles", admin, map[string][]string{"roles": {"user"}}).Status)
+	assert.Equal(t, http.StatusConflict,
+		s.call("DELETE", "/v1/admin/users/"+upper+"?permanent=true", admin, nil).Status)
+	assert.Equal(t, http.StatusOK, s.call("GET", "/v1/users/me", admin, nil).Status,
+		"the administrator is untouched")
+}
+
+func TestControlCharactersInParametersAre400(t *testing.T) {
+	s := startServer(t, e2eAdminSettings()...)
+	admin := e2eAdminToken(t, s)
+	for _, path := range []string{
+		"/v1/admin/users?q=%00",
+		"/v1/admin/audit-events?action=%00",
+		"/v1/admin/audit-events?action=%ff",
+		"/v1/admin/roles/%00",
+		"/v1/admin/roles/admin%00",
+		"/v1/admin/roles/%ff",
+	} {
+		r := s.call("GET", path, admin, nil)
+		assert.Equal(t, http.StatusBadRequest, r.Status, path)
+	}
+	for _, c := range []struct {
+		path string
+		body string
+		want int
+	}{
+		{"/v1/admin/users", `{"email":"n1@example.com","password":"long enough pw 1","roles":["\u0000"]}`,
+			http.StatusBadRequest},
+		{"/v1/admin/roles", `{"name":"nulrole","description":"a\u0000b"}`, http.StatusBadRequest},
+		{"/v1/admin/permissions", `{"name":"nul:perm","description":"a\u0000b"}`, http.StatusBadRequest},
+	} {
+		r := s.call("POST", c.path, admin, c.body)
+		assert.Equal(t, c.want, r.Status, "%s %s: %s", c.path, c.body, r.Raw)
+	}
+	r := s.call("PATCH", "/v1/admin/roles/user", admin, `{"description":"a\u0000b"}`)
+	assert.Equal(t, http.StatusBadRequest, r.Status)
+}
+
+func TestPlainDumpWithPsqlMetaCommandIsRefused(t *testing.T) {
+	db := testdb.New(t)
+	dir := t.TempDir()
+	pwned := filepath.Join(t.TempDir(), "pwned")
+	for name, body := range map[string]string{
+		"shell.sql":  "\\! touch " + pwned + "\n-- PostgreSQL database dump complete\n",
+		"commit.sql": "CREATE TABLE zz (a int);\nCOMMIT;\nSELECT 1/0;\n-- PostgreSQL database dump complete\n",
+	} {
+		bkPlace(t, dir, name, []byte(body), bkSum([]byte(body)))
+		env := bkEnv(t, db, dir)
+		_, stderr, code := bkRunCLI(t, env, "backup", "restore", name, "--yes")
+		assert.NotEqual(t, 0, code, name)
+		assert.Contains(t, stderr, "not plain SQL", name)
+		_, _, code = bkRunCLI(t, env, "backup", "verify", name)
+		assert.NotEqual(t, 0, code, name)
+	}
+	_, err := os.Stat(pwned)
+	assert.True(t, os.IsNotExist(err), "the shell command never ran")
+	var tables int
+	require.NoError(t, bkOpen(t, db).QueryRow(
+		`SELECT count(*) FROM information_schema.tables WHERE table_name = 'zz'`).Scan(&tables))
+	assert.Zero(t, tables)
+}
+
+func TestRestoredDatabaseEndsOldSessions(t *testing.T) {
+	db := testdb.New(t)
+	dir := filepath.Join(t.TempDir(), "backups")
+	s := startServerOn(t, db, "BACKUP_DIR="+dir)
+	s.register("restored@example.com")
+	access, _ := s.login("restored@example.com")
+	require.NoError(t, s.stop())
+
+	env := bkEnv(t, db, dir)
+	file := bkBackupNow(t, env)
+	bkMustCLI(t, env, "backup", "restore", file, "--yes")
+
+	s = startServerOn(t, db, "BACKUP_DIR="+dir, "JWT_DEV_KEY_FILE="+s.keyFile)
+	assert.Equal(t, http.StatusUnauthorized, s.call("GET", "/v1/users/me", access, nil).Status)
+	s.login("restored@example.com")
+}
