@@ -26,10 +26,6 @@ BINDIR="" PSQL="" RUN_USER=""
 PASSES=0 FAILS=0
 RESULTS=()
 
-# ---- PostgreSQL binaries and the unprivileged user: pg-ensure.sh's helpers
-# shellcheck source=scripts/pg-ensure.sh
-source "$(dirname "${BASH_SOURCE[0]}")/pg-ensure.sh"
-# The drill's own messages (these replace pg-ensure's log and die).
 say() { printf '%s drill: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 indent() { sed 's/^/    | /' >&2; }
 die() { say "ERROR: $*"; check "setup" FAIL "$*"; exit 1; }
@@ -43,10 +39,38 @@ check() {
   say "$line"
 }
 
+# ---- PostgreSQL binaries and the unprivileged user (the approach of
+# scripts/pg-ensure.sh, kept apart so the drill stands alone)
+extra_bin_dirs() {
+  if command -v pg_config >/dev/null 2>&1; then pg_config --bindir 2>/dev/null || true; fi
+  printf '%s\n' /usr/lib/postgresql/*/bin | sort -t/ -k5,5 -Vr
+}
+find_tool() { # find_tool NAME -> its path, or return 1
+  local d
+  if command -v "$1" >/dev/null 2>&1; then command -v "$1"; return 0; fi
+  while read -r d; do
+    if [[ -x $d/$1 ]]; then echo "$d/$1"; return 0; fi
+  done < <(extra_bin_dirs)
+  return 1
+}
+find_server_bindir() { # first dir holding initdb, pg_ctl and postgres together
+  local d dirs=()
+  if command -v initdb >/dev/null 2>&1; then dirs+=("$(dirname "$(command -v initdb)")"); fi
+  mapfile -t -O "${#dirs[@]}" dirs < <(extra_bin_dirs)
+  for d in "${dirs[@]}"; do
+    if [[ -x $d/initdb && -x $d/pg_ctl && -x $d/postgres ]]; then echo "$d"; return 0; fi
+  done
+  return 1
+}
 drill_run_user() { # initdb/postgres refuse to run as root
   if [[ $EUID -ne 0 ]]; then RUN_USER=""
   elif id postgres >/dev/null 2>&1; then RUN_USER=postgres
   else RUN_USER=nobody; fi
+}
+as_user() { # run a command as RUN_USER (directly when not root), from /
+  if [[ -z $RUN_USER ]]; then (cd / && "$@")
+  elif command -v runuser >/dev/null 2>&1; then (cd / && runuser -u "$RUN_USER" -- "$@")
+  else (cd / && su -s /bin/sh "$RUN_USER" -c "$(printf '%q ' "$@")"); fi
 }
 port_in_use() { timeout 3 bash -c ": </dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 pg_running() { as_user "$BINDIR/pg_ctl" status -D "$PGDATA" >/dev/null 2>&1; }
