@@ -92,6 +92,8 @@ func ProvideDumper(cfg config.Config, log *slog.Logger) (ports.Dumper, error) {
 	return t, nil
 }
 
+var _ ports.Dumper = missingTools{}
+
 // missingTools is the Dumper of a machine without the PostgreSQL client
 // tools: it says so on every call.
 type missingTools struct{ err error }
@@ -268,6 +270,11 @@ var errNoDB = errors.New("this command does not connect to the database")
 
 // offline stands in for the database-backed lock and state.
 type offline struct{}
+
+var (
+	_ ports.Locker      = offline{}
+	_ ports.BackupState = offline{}
+)
 
 func (offline) TryLock(context.Context) (func(), bool, error) { return nil, false, errNoDB }
 func (offline) InitialDone(context.Context) (bool, error)     { return false, errNoDB }

@@ -263,6 +263,13 @@ func (a *Admin) SetUserRoles(ctx context.Context, p Principal, id string, roles 
 				added = append(added, r)
 			}
 		}
+		if id == p.UserID && len(added) > 0 {
+			// Holding every permission of a role is not holding the role:
+			// a role keeps receiving permissions (admin receives every new
+			// one), so nobody may add a role to its own account.
+			return domain.NewError(domain.ErrForbidden, "escalation",
+				"nobody can grant itself a role it does not hold: %s", strings.Join(added, ", "))
+		}
 		if err := a.mayGrantRoles(ctx, p, added); err != nil {
 			return err
 		}

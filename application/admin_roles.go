@@ -46,7 +46,7 @@ func checkPermissionNames(perms []string) error {
 	return nil
 }
 
-// Roles returns every role with its permissions.
+// ListRoles returns every role with its permissions.
 func (a *Admin) ListRoles(ctx context.Context) ([]domain.Role, error) {
 	return a.Roles.Roles(ctx)
 }

@@ -450,9 +450,11 @@ func TestAdminSetUserRoles(t *testing.T) {
 			roles: []string{"user", "assigner", "admin"}, wantErr: domain.ErrForbidden},
 		{name: "no self-escalation to another role", caller: "assigner", self: true,
 			roles: []string{"user", "assigner", "deleter"}, wantErr: domain.ErrForbidden},
+		{name: "self cannot add a role even within its permissions", caller: "assigner",
+			self: true, roles: []string{"user", "assigner", "reader"}, wantErr: domain.ErrForbidden},
 		{name: "self keeps its own roles", caller: "assigner", self: true,
-			roles:     []string{"user", "assigner", "reader"},
-			wantRoles: []string{"assigner", "reader", "user"}},
+			roles:     []string{"user", "assigner"},
+			wantRoles: []string{"assigner", "user"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -148,6 +148,11 @@ func (b *Backups) parsePeriodic(name string) (time.Time, int, bool) {
 // When another process holds the lock it returns a skipped result and no
 // error. A run that fails leaves no new file and removes nothing.
 func (b *Backups) RunPeriodic(ctx context.Context) (BackupResult, error) {
+	return b.runPeriodic(ctx, b.cfg.Retries)
+}
+
+func (b *Backups) runPeriodic(ctx context.Context, attempts int) (BackupResult, error) {
+	attempts = max(attempts, 1)
 	start := b.clock.Now()
 	name := b.PeriodicName(start)
 	delay := b.cfg.RetryDelay
@@ -189,8 +194,8 @@ func (b *Backups) RunPeriodic(ctx context.Context) (BackupResult, error) {
 		if err == nil {
 			break
 		}
-		b.logf("FAILED attempt %d of %d: %v", attempt, b.cfg.Retries, err)
-		if attempt >= b.cfg.Retries || ctx.Err() != nil {
+		b.logf("FAILED attempt %d of %d: %v", attempt, attempts, err)
+		if attempt >= attempts || ctx.Err() != nil {
 			b.logf("FAILED periodic backup after %d attempts", attempt)
 			return res, fmt.Errorf("backup failed after %d attempts: %w", attempt, err)
 		}

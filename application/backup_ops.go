@@ -22,7 +22,7 @@ import (
 // status check and the metrics of another process can read it.
 const stateName = ".backup-state.json"
 
-// BackupState is the outcome of the latest runs.
+// BackupRunState is the outcome of the latest runs.
 type BackupRunState struct {
 	LastSuccessAt   time.Time `json:"last_success_at,omitempty"`
 	LastSuccessFile string    `json:"last_success_file,omitempty"`
@@ -58,12 +58,29 @@ func (b *Backups) saveState(update func(*BackupRunState)) {
 // Now runs one periodic backup and records its outcome for the status
 // check, the metrics and the audit trail.
 func (b *Backups) Now(ctx context.Context) (BackupResult, error) {
-	return b.NowBy(ctx, "", "")
+	return b.now(ctx, "", "", b.cfg.Retries)
 }
 
-// NowBy is Now on behalf of an administrator, named in the audit trail.
+// NowBy is Now on behalf of an administrator, named in the audit trail,
+// with a single attempt: the caller waits for the answer, and retries are
+// the scheduler's business.
 func (b *Backups) NowBy(ctx context.Context, actor, ip string) (BackupResult, error) {
-	res, err := b.RunPeriodic(ctx)
+	return b.now(ctx, actor, ip, 1)
+}
+
+// RecordFailure notes a run that could not even start (the database did
+// not answer), in the run log and the state the status check reads.
+func (b *Backups) RecordFailure(err error) {
+	b.logf("FAILED periodic backup could not start: %v", err)
+	now := b.clock.Now()
+	b.saveState(func(st *BackupRunState) {
+		st.LastErrorAt, st.LastError = now, firstLine(err.Error())
+		st.Failures++
+	})
+}
+
+func (b *Backups) now(ctx context.Context, actor, ip string, attempts int) (BackupResult, error) {
+	res, err := b.runPeriodic(ctx, attempts)
 	if res.Skipped {
 		return res, nil
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"auth-service/application"
+	"auth-service/domain"
 	"auth-service/ports"
 	"auth-service/ports/fakes"
 )
@@ -1110,4 +1111,25 @@ func TestBackupRestoreEndsSessionsAndResetTokens(t *testing.T) {
 	_, err := fx.b.Restore(t.Context(), res.File)
 	require.NoError(t, err)
 	assert.Equal(t, 1, fx.state.Restores, "tokens of the restored database are ended")
+}
+
+func TestBackupRunsAndRestoresAreAudited(t *testing.T) {
+	fx := newBackups(t, bkConfig())
+	admin := "00000000-0000-4000-8000-000000000001"
+	res, err := fx.b.NowBy(t.Context(), admin, "192.0.2.7")
+	require.NoError(t, err)
+	_, err = fx.b.Restore(t.Context(), res.File)
+	require.NoError(t, err)
+	fx.script(fakes.DumpStep{Err: errors.New("pg_dump: no")})
+	_, err = fx.b.Now(t.Context())
+	require.Error(t, err)
+
+	require.Equal(t, []string{domain.AuditBackupRun, domain.AuditBackupRestore, domain.AuditBackupRun},
+		fx.audit.Actions())
+	events := fx.audit.Events
+	assert.Equal(t, admin, events[0].ActorID)
+	assert.Equal(t, "192.0.2.7", events[0].IP)
+	assert.Equal(t, res.File, events[0].TargetID)
+	assert.Equal(t, res.File, events[1].TargetID)
+	assert.Equal(t, "failed", events[2].Details["outcome"])
 }

@@ -35,7 +35,7 @@ func TestMetricsSeriesAndBoundedLabels(t *testing.T) {
 		`auth_http_requests_total{method="POST",route="/v1/auth/register",status="201"} 1`,
 		`auth_http_requests_total{method="DELETE",route="/v1/users/me/sessions/{id}",status="404"} 1`,
 		`auth_http_requests_total{method="GET",route="unmatched",status="404"} 1`,
-		`auth_http_request_duration_seconds_bucket{method="POST",route="/v1/auth/login",le=`,
+		`auth_http_request_duration_seconds_bucket{method="POST",route="/v1/auth/login",status="401",le=`,
 		`auth_logins_total{outcome="success"} 1`,
 		`auth_logins_total{outcome="invalid_credentials"} 1`,
 		`auth_active_sessions 1`,

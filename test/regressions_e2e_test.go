@@ -104,3 +104,14 @@ func TestRestoredDatabaseEndsOldSessions(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, s.call("GET", "/v1/users/me", access, nil).Status)
 	s.login("restored@example.com")
 }
+
+func TestInitialDumpHoldsTheSeeds(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "backups")
+	s := startServer(t, e2eAdminSettings("BACKUP_DIR="+dir)...)
+	bkWaitInitial(t, dir)
+	require.NoError(t, s.stop())
+	dump, err := os.ReadFile(filepath.Join(dir, "auth_db_backup_inicial.sql"))
+	require.NoError(t, err)
+	assert.Contains(t, string(dump), e2eAdminEmail, "the first administrator is in it")
+	assert.Contains(t, string(dump), "users:read", "the seeded permissions are in it")
+}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -8,6 +9,9 @@ import (
 	"auth-service/application"
 	"auth-service/domain"
 )
+
+// backupTimeout bounds a backup run for an HTTP caller.
+const backupTimeout = 20 * time.Second
 
 type backupJSON struct {
 	Name     string    `json:"name"`
@@ -43,7 +47,11 @@ var (
 
 func (s *Server) runBackup(w http.ResponseWriter, r *http.Request) {
 	p := principalFrom(r)
-	res, err := s.backups.NowBy(r.Context(), p.UserID, p.IP)
+	// One attempt, bounded well inside the server's write timeout, so the
+	// client hears 503 rather than a dropped connection.
+	ctx, cancel := context.WithTimeout(r.Context(), backupTimeout)
+	defer cancel()
+	res, err := s.backups.NowBy(ctx, p.UserID, p.IP)
 	switch {
 	case err == nil && res.Skipped:
 		writeError(w, r, errBackupRunning)

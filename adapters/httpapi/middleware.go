@@ -129,8 +129,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			elapsed := time.Since(start)
 			s.metrics.HTTPRequests.WithLabelValues(route, methodLabel(r.Method),
 				strconv.Itoa(status)).Inc()
-			s.metrics.HTTPDuration.WithLabelValues(route, methodLabel(r.Method)).
-				Observe(elapsed.Seconds())
+			s.metrics.HTTPDuration.WithLabelValues(route, methodLabel(r.Method),
+				strconv.Itoa(status)).Observe(elapsed.Seconds())
 			level := slog.LevelInfo
 			switch {
 			case status >= 500:

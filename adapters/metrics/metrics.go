@@ -34,9 +34,9 @@ func New() *Metrics {
 		}, []string{"route", "method", "status"}),
 		HTTPDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "auth_http_request_duration_seconds",
-			Help:    "HTTP request latency by route template and method.",
+			Help:    "HTTP request latency by route template, method and status code.",
 			Buckets: prometheus.DefBuckets,
-		}, []string{"route", "method"}),
+		}, []string{"route", "method", "status"}),
 		Logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "auth_logins_total",
 			Help: "Login attempts by outcome (success, invalid_credentials, error).",

@@ -13,7 +13,7 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func TestBlocksAfterMaxAttemptsAndRefills(t *testing.T) {
+func TestMaxAttemptsPerWindow(t *testing.T) {
 	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	l := New(5, 15*time.Minute, c.now)
 
@@ -21,24 +21,49 @@ func TestBlocksAfterMaxAttemptsAndRefills(t *testing.T) {
 		blocked, _ := l.Blocked("a")
 		require.False(t, blocked, "attempt %d", i+1)
 		l.Record("a")
+		c.t = c.t.Add(time.Minute)
 	}
 	blocked, wait := l.Blocked("a")
 	assert.True(t, blocked)
-	assert.InDelta(t, (3 * time.Minute).Seconds(), wait.Seconds(), 1)
+	assert.Equal(t, 10*time.Minute, wait, "until the first attempt is 15 minutes old")
 
 	other, _ := l.Blocked("b")
 	assert.False(t, other, "keys are counted apart")
 
-	c.t = c.t.Add(3 * time.Minute)
+	c.t = c.t.Add(10 * time.Minute)
 	blocked, _ = l.Blocked("a")
-	assert.False(t, blocked, "one attempt refilled")
+	assert.False(t, blocked, "the oldest attempt left the window")
 	l.Record("a")
 	blocked, _ = l.Blocked("a")
-	assert.True(t, blocked)
+	assert.True(t, blocked, "five inside the window again")
 
 	l.Reset("a")
 	blocked, _ = l.Blocked("a")
 	assert.False(t, blocked)
+}
+
+// Never more than Max attempts inside any window, however they are spread.
+func TestNoWindowHoldsMoreThanMax(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l := New(5, 15*time.Minute, c.now)
+	var allowed []time.Time
+	for i := 0; i < 600; i++ { // one try every 30 s for 5 hours
+		if blocked, _ := l.Blocked("k"); !blocked {
+			l.Record("k")
+			allowed = append(allowed, c.t)
+		}
+		c.t = c.t.Add(30 * time.Second)
+	}
+	for i := range allowed {
+		n := 0
+		for _, a := range allowed[i:] {
+			if a.Sub(allowed[i]) < 15*time.Minute {
+				n++
+			}
+		}
+		require.LessOrEqual(t, n, 5, "window starting %s", allowed[i])
+	}
+	assert.Greater(t, len(allowed), 5, "attempts come back as time passes")
 }
 
 func TestSweepBoundsMemory(t *testing.T) {
@@ -48,5 +73,5 @@ func TestSweepBoundsMemory(t *testing.T) {
 		c.t = c.t.Add(time.Millisecond)
 		l.Record(strconv.Itoa(i))
 	}
-	assert.LessOrEqual(t, len(l.bucket), maxKeys)
+	assert.LessOrEqual(t, len(l.seen), maxKeys)
 }

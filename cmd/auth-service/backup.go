@@ -83,12 +83,30 @@ func (c *cli) backupNowCmd() *cobra.Command {
 			"(it then skips), non-zero when every attempt failed.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return c.withBackups(cmd.Context(), true, func(app *authservice.BackupApp, _ *slog.Logger) error {
+			ran := false
+			err := c.withBackups(cmd.Context(), true, func(app *authservice.BackupApp, _ *slog.Logger) error {
+				ran = true
 				res, err := app.Backups.Now(cmd.Context())
 				printResult(c.out, res)
 				return err
 			})
+			if err != nil && !ran {
+				c.recordFailure(err)
+			}
+			return err
 		},
+	}
+}
+
+// recordFailure notes, in BACKUP_DIR, a run that could not start (no
+// database, no tools), so cron.log and `backup status` show it.
+func (c *cli) recordFailure(err error) {
+	cfg, log, lerr := c.load()
+	if lerr != nil {
+		return
+	}
+	if app, oerr := authservice.OfflineBackups(cfg, log); oerr == nil {
+		app.Backups.RecordFailure(err)
 	}
 }
 
@@ -320,6 +338,10 @@ func printStatus(w io.Writer, st application.BackupStatus, next time.Time) {
 		fmt.Fprintf(w, "newest backup: %s (%s)\n", st.Newest.Name, stamp(st.Newest.Time))
 	}
 	fmt.Fprintf(w, "last success:  %s %s\n", stamp(st.State.LastSuccessAt), st.State.LastSuccessFile)
+	if !st.State.LastSuccessAt.IsZero() {
+		fmt.Fprintf(w, "last size:     %d bytes in %s\n", st.State.LastSize,
+			(time.Duration(st.State.LastDurationMS) * time.Millisecond).String())
+	}
 	lastErr := "none"
 	if st.State.LastError != "" {
 		lastErr = stamp(st.State.LastErrorAt) + " " + st.State.LastError

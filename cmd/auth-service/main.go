@@ -114,12 +114,6 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := app.Migrator.Up(ctx, logWriter{log}); err != nil {
 		return err
 	}
-	initialDone := make(chan struct{})
-	go func() {
-		defer close(initialDone)
-		initialBackupLoop(ctx, app.Backups, log)
-	}()
-	defer func() { <-initialDone }()
 	if err := app.Bootstrap.Seed(ctx); err != nil {
 		return err
 	}
@@ -132,6 +126,13 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			log.Info("first administrator created from ADMIN_EMAIL")
 		}
 	}
+	// After the seeds, so the initial dump holds the first administrator.
+	initialDone := make(chan struct{})
+	go func() {
+		defer close(initialDone)
+		initialBackupLoop(ctx, app.Backups, log)
+	}()
+	defer func() { <-initialDone }()
 	purgeDone := make(chan struct{})
 	go func() {
 		defer close(purgeDone)

@@ -1,0 +1,107 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"auth-service/adapters/metrics"
+	"auth-service/application"
+	"auth-service/ports/fakes"
+)
+
+func TestUnexpectedErrorsStayInTheLog(t *testing.T) {
+	secret := errors.New(`pq: duplicate key; SELECT password_hash FROM users: $argon2id$v=19$m=1`)
+	r := httptest.NewRequest(http.MethodGet, "/x", nil)
+	r = r.WithContext(context.WithValue(r.Context(), keyRequestID, "req-1"))
+	r = r.WithContext(context.WithValue(r.Context(), keyLogger, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	w := httptest.NewRecorder()
+
+	writeError(w, r, secret)
+
+	assert.Equal(t, http.StatusInternalServerError, w.Code)
+	assert.Equal(t, "application/problem+json", w.Header().Get("Content-Type"))
+	body := w.Body.String()
+	for _, leak := range []string{"SELECT", "password_hash", "argon2id", "pq:"} {
+		assert.NotContains(t, body, leak)
+	}
+	var p map[string]any
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &p))
+	assert.Equal(t, "req-1", p["request_id"])
+	assert.EqualValues(t, 500, p["status"])
+}
+
+func TestClientAddressTrustsOnlyConfiguredProxies(t *testing.T) {
+	proxy := netip.MustParsePrefix("10.0.0.0/8")
+	cases := []struct {
+		name    string
+		proxies []netip.Prefix
+		peer    string
+		xff     string
+		want    string
+	}{
+		{"no proxies: header ignored", nil, "203.0.113.9:5555", "198.51.100.1", "203.0.113.9"},
+		{"untrusted peer: header ignored", []netip.Prefix{proxy}, "203.0.113.9:5555", "198.51.100.1",
+			"203.0.113.9"},
+		{"trusted peer: nearest untrusted hop", []netip.Prefix{proxy}, "10.1.2.3:5555",
+			"198.51.100.7, 198.51.100.1, 10.9.9.9", "198.51.100.1"},
+		{"trusted peer, garbage header", []netip.Prefix{proxy}, "10.1.2.3:5555", "not-an-ip",
+			"10.1.2.3"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := &Server{proxies: c.proxies}
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.RemoteAddr = c.peer
+			r.Header.Set("X-Forwarded-For", c.xff)
+			assert.Equal(t, c.want, s.clientIP(r))
+		})
+	}
+}
+
+// backupServer is a Server whose backup route runs on fakes.
+func backupServer(t *testing.T, dumper *fakes.Dumper, lock *fakes.Locker) *Server {
+	clock := fakes.NewClock(time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC))
+	b := application.NewBackups(application.BackupConfig{Keep: 3, Retries: 3, RetryDelay: time.Second},
+		dumper, fakes.NewFiles(clock), lock, &fakes.BackupState{}, clock, &fakes.Sleeper{Clock: clock},
+		&fakes.Random{}, &fakes.Audit{})
+	return &Server{backups: b, metrics: metrics.New(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+func TestRunBackupAnswers(t *testing.T) {
+	cases := []struct {
+		name   string
+		dumper *fakes.Dumper
+		lock   *fakes.Locker
+		status int
+	}{
+		{"made", &fakes.Dumper{}, &fakes.Locker{}, http.StatusCreated},
+		{"already running", &fakes.Dumper{}, &fakes.Locker{Busy: true}, http.StatusConflict},
+		{"dump failed", &fakes.Dumper{Script: []fakes.DumpStep{{Err: errors.New("pg_dump: boom")}}},
+			&fakes.Locker{}, http.StatusServiceUnavailable},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := backupServer(t, c.dumper, c.lock)
+			r := httptest.NewRequest(http.MethodPost, "/v1/admin/backups", nil)
+			r = r.WithContext(context.WithValue(r.Context(), keyPrincipal, application.Principal{UserID: "u"}))
+			w := httptest.NewRecorder()
+			s.runBackup(w, r)
+			assert.Equal(t, c.status, w.Code, w.Body.String())
+			assert.NotContains(t, w.Body.String(), "boom", "the tool's text stays in the log")
+			if c.name == "dump failed" {
+				assert.Equal(t, 1, c.dumper.DumpCalls(), "an HTTP caller gets one attempt")
+			}
+		})
+	}
+}
