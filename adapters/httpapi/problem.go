@@ -43,6 +43,30 @@ func badRequest(code, detail string, fields ...domain.FieldError) error {
 	return &httpError{status: http.StatusBadRequest, code: code, detail: detail, fields: fields}
 }
 
+// kinds maps each domain error kind to its status and default problem,
+// first match wins.
+var kinds = []struct {
+	kind    error
+	problem problem
+}{
+	{domain.ErrInvalidCredentials, problem{Status: http.StatusUnauthorized,
+		Code: "invalid_credentials", Detail: "email or password is incorrect"}},
+	{domain.ErrUnauthenticated, problem{Status: http.StatusUnauthorized,
+		Code: "invalid_token", Detail: "the token is missing, invalid, expired or revoked"}},
+	{domain.ErrForbidden, problem{Status: http.StatusForbidden,
+		Code: "forbidden", Detail: "the caller lacks the permission this route needs"}},
+	{domain.ErrNotFound, problem{Status: http.StatusNotFound,
+		Code: "not_found", Detail: "the resource does not exist"}},
+	{domain.ErrConflict, problem{Status: http.StatusConflict,
+		Code: "conflict", Detail: "the request conflicts with the current state"}},
+	{domain.ErrInvalid, problem{Status: http.StatusBadRequest,
+		Code: "invalid", Detail: "the request is not acceptable"}},
+	{domain.ErrGone, problem{Status: http.StatusGone,
+		Code: "gone", Detail: "the resource can no longer be had"}},
+	{domain.ErrThrottled, problem{Status: http.StatusTooManyRequests,
+		Code: "too_many_attempts", Detail: "too many attempts; wait before trying again"}},
+}
+
 // problemFor is the one place where an error becomes a status and a
 // problem document. Anything it does not recognise is a 500 whose detail
 // stays in the log.
@@ -59,33 +83,14 @@ func problemFor(err error) problem {
 		return problem{Status: http.StatusBadRequest, Code: "validation_failed",
 			Detail: "the request has invalid fields", Errors: ve.Fields}
 	}
-	p := problem{}
-	switch {
-	case errors.Is(err, domain.ErrInvalidCredentials):
-		p = problem{Status: http.StatusUnauthorized, Code: "invalid_credentials",
-			Detail: "email or password is incorrect"}
-	case errors.Is(err, domain.ErrUnauthenticated):
-		p = problem{Status: http.StatusUnauthorized, Code: "invalid_token",
-			Detail: "the token is missing, invalid, expired or revoked"}
-	case errors.Is(err, domain.ErrForbidden):
-		p = problem{Status: http.StatusForbidden, Code: "forbidden",
-			Detail: "the caller lacks the permission this route needs"}
-	case errors.Is(err, domain.ErrNotFound):
-		p = problem{Status: http.StatusNotFound, Code: "not_found",
-			Detail: "the resource does not exist"}
-	case errors.Is(err, domain.ErrConflict):
-		p = problem{Status: http.StatusConflict, Code: "conflict",
-			Detail: "the request conflicts with the current state"}
-	case errors.Is(err, domain.ErrInvalid):
-		p = problem{Status: http.StatusBadRequest, Code: "invalid",
-			Detail: "the request is not acceptable"}
-	case errors.Is(err, domain.ErrGone):
-		p = problem{Status: http.StatusGone, Code: "gone",
-			Detail: "the resource can no longer be had"}
-	case errors.Is(err, domain.ErrThrottled):
-		p = problem{Status: http.StatusTooManyRequests, Code: "too_many_attempts",
-			Detail: "too many attempts; wait before trying again"}
-	default:
+	p, ok := problem{}, false
+	for _, k := range kinds {
+		if errors.Is(err, k.kind) {
+			p, ok = k.problem, true
+			break
+		}
+	}
+	if !ok {
 		return problem{Status: http.StatusInternalServerError, Code: "internal",
 			Detail: "an internal error occurred; quote the request id when reporting it"}
 	}
