@@ -1133,3 +1133,15 @@ func TestBackupRunsAndRestoresAreAudited(t *testing.T) {
 	assert.Equal(t, res.File, events[1].TargetID)
 	assert.Equal(t, "failed", events[2].Details["outcome"])
 }
+
+func TestBackupToolOlderThanServerIsNamed(t *testing.T) {
+	fx := newBackups(t, bkConfig())
+	fx.dumper.Tool, fx.dumper.Server = 14, 15
+	err := fx.b.CheckTools(t.Context())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "pg_dump 14")
+	assert.Contains(t, err.Error(), "PostgreSQL 15")
+
+	fx.dumper.Tool = 16
+	assert.NoError(t, fx.b.CheckTools(t.Context()), "a newer pg_dump is fine")
+}
