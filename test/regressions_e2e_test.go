@@ -5,6 +5,7 @@ package test
 import (
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,4 +115,40 @@ func TestInitialDumpHoldsTheSeeds(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(dump), e2eAdminEmail, "the first administrator is in it")
 	assert.Contains(t, string(dump), "users:read", "the seeded permissions are in it")
+}
+
+func TestRestoreAsksAndStaysInsideTheBackupFolder(t *testing.T) {
+	db := testdb.New(t)
+	dir := filepath.Join(t.TempDir(), "backups")
+	s := startServerOn(t, db, "BACKUP_DIR="+dir)
+	s.register("kept@example.com")
+	require.NoError(t, s.stop())
+	env := bkEnv(t, db, dir)
+	file := bkBackupNow(t, env)
+	before := bkSnapshot(t, db)
+	bkExec(t, db, `DELETE FROM users`)
+	changed := bkSnapshot(t, db)
+
+	// Without --yes it asks; anything but "yes" changes nothing.
+	cmd := exec.Command(binary, "--env-file", "/nonexistent", "backup", "restore", file)
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader("no\n")
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, string(out))
+	assert.Contains(t, string(out), "not confirmed")
+	assert.Equal(t, changed, bkSnapshot(t, db))
+	assert.Empty(t, bkFilter(bkSafetyFiles(t, dir), func(n string) bool { return true }))
+
+	// A copy outside BACKUP_DIR needs --allow-outside.
+	outside := filepath.Join(t.TempDir(), file)
+	data, err := os.ReadFile(filepath.Join(dir, file))
+	require.NoError(t, err)
+	bkPlace(t, filepath.Dir(outside), file, data, bkSum(data))
+	_, stderr, code := bkRunCLI(t, env, "backup", "restore", outside, "--yes")
+	assert.NotEqual(t, 0, code)
+	assert.Contains(t, stderr, "--allow-outside")
+	assert.Equal(t, changed, bkSnapshot(t, db))
+
+	bkMustCLI(t, env, "backup", "restore", outside, "--allow-outside", "--yes")
+	assert.Equal(t, before, bkSnapshot(t, db))
 }
