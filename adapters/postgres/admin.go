@@ -131,8 +131,16 @@ func (s *Users) SetRoles(ctx context.Context, id string, roles []string) error {
 	}
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		q := s.db.q(ctx)
+		var exists bool
+		err := sqlxGet(ctx, s.db, &exists, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)`, id)
+		if err != nil {
+			return fmt.Errorf("find user: %w", err)
+		}
+		if !exists {
+			return domain.ErrNotFound
+		}
 		var known int
-		err := sqlxGet(ctx, s.db, &known, `SELECT count(*) FROM roles WHERE name = ANY($1)`,
+		err = sqlxGet(ctx, s.db, &known, `SELECT count(*) FROM roles WHERE name = ANY($1)`,
 			pq.Array(roles))
 		if err != nil {
 			return fmt.Errorf("check roles: %w", err)

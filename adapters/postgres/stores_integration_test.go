@@ -44,7 +44,15 @@ func migrated(t *testing.T) *sqlx.DB {
 func TestPostgresStoresKeepTheContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Stores {
 		d := postgres.NewDB(migrated(t))
-		return storetest.Stores{Users: postgres.NewUsers(d), Sessions: postgres.NewSessions(d)}
+		users := postgres.NewUsers(d)
+		return storetest.Stores{
+			Users:    users,
+			Sessions: postgres.NewSessions(d),
+			Admin:    users,
+			Roles:    postgres.NewRoles(d),
+			Resets:   postgres.NewResets(d),
+			Audit:    postgres.NewAudit(d),
+		}
 	})
 }
 

@@ -3,11 +3,15 @@ package fakes
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 
 	"auth-service/domain"
 	"auth-service/ports"
@@ -22,13 +26,30 @@ var (
 	_ ports.Throttle   = (*Throttle)(nil)
 )
 
-// List filters, sorts by creation (newest first) and pages the users.
+// userSorts orders two rows for each sort key the PostgreSQL store
+// accepts; ties go by id.
+var userSorts = map[string]func(a, b *userRow) int{
+	"":            func(a, b *userRow) int { return b.user.CreatedAt.Compare(a.user.CreatedAt) },
+	"-created_at": func(a, b *userRow) int { return b.user.CreatedAt.Compare(a.user.CreatedAt) },
+	"created_at":  func(a, b *userRow) int { return a.user.CreatedAt.Compare(b.user.CreatedAt) },
+	"email":       func(a, b *userRow) int { return strings.Compare(a.key, b.key) },
+	"-email":      func(a, b *userRow) int { return strings.Compare(b.key, a.key) },
+	"name":        func(a, b *userRow) int { return strings.Compare(a.user.Name, b.user.Name) },
+	"-name":       func(a, b *userRow) int { return strings.Compare(b.user.Name, a.user.Name) },
+}
+
+// List filters, sorts (by default newest first) and pages the users.
 func (s *Users) List(_ context.Context, f ports.UserFilter) ([]domain.User, int, error) {
+	order, ok := userSorts[f.Sort]
+	if !ok {
+		return nil, 0, domain.Invalid("sort",
+			"must be one of created_at, -created_at, email, -email, name, -name")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var all []domain.User
+	var rows []*userRow
 	for _, r := range s.rows {
-		u := s.view(r)
+		u := r.user
 		q := strings.ToLower(f.Query)
 		if q != "" && !strings.Contains(strings.ToLower(u.Email), q) &&
 			!strings.Contains(strings.ToLower(u.Name), q) {
@@ -45,20 +66,24 @@ func (s *Users) List(_ context.Context, f ports.UserFilter) ([]domain.User, int,
 				continue
 			}
 		}
-		if f.Role != "" && !domain.HasPermission(u.Roles, f.Role) {
+		if f.Role != "" && !domain.HasPermission(r.roles, f.Role) {
 			continue
 		}
-		all = append(all, u)
+		rows = append(rows, r)
 	}
-	sort.Slice(all, func(i, j int) bool {
-		if !all[i].CreatedAt.Equal(all[j].CreatedAt) {
-			return all[i].CreatedAt.After(all[j].CreatedAt)
+	sort.Slice(rows, func(i, j int) bool {
+		if c := order(rows[i], rows[j]); c != 0 {
+			return c < 0
 		}
-		return all[i].ID < all[j].ID
+		return rows[i].user.ID < rows[j].user.ID
 	})
-	from := min((f.Page-1)*f.PerPage, len(all))
-	to := min(from+f.PerPage, len(all))
-	return all[from:to], len(all), nil
+	from := min((f.Page-1)*f.PerPage, len(rows))
+	to := min(from+f.PerPage, len(rows))
+	out := make([]domain.User, 0, to-from)
+	for _, r := range rows[from:to] {
+		out = append(out, s.view(r))
+	}
+	return out, len(rows), nil
 }
 
 // SetStatus changes the status.
@@ -82,17 +107,27 @@ func (s *Users) Purge(_ context.Context, id string) error {
 	return nil
 }
 
-// DeletedBefore returns accounts deleted before cutoff.
+// DeletedBefore returns up to limit accounts deleted before cutoff,
+// oldest deletion first.
 func (s *Users) DeletedBefore(_ context.Context, cutoff time.Time, limit int) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var ids []string
-	for id, r := range s.rows {
-		if r.user.DeletedAt != nil && r.user.DeletedAt.Before(cutoff) && len(ids) < limit {
-			ids = append(ids, id)
+	var found []domain.User
+	for _, r := range s.rows {
+		if r.user.DeletedAt != nil && r.user.DeletedAt.Before(cutoff) {
+			found = append(found, r.user)
 		}
 	}
-	sort.Strings(ids)
+	sort.Slice(found, func(i, j int) bool {
+		if !found[i].DeletedAt.Equal(*found[j].DeletedAt) {
+			return found[i].DeletedAt.Before(*found[j].DeletedAt)
+		}
+		return found[i].ID < found[j].ID
+	})
+	var ids []string
+	for _, u := range found[:min(max(limit, 0), len(found))] {
+		ids = append(ids, u.ID)
+	}
 	return ids, nil
 }
 
@@ -147,6 +182,7 @@ func NewRoles(users *Users) *Roles {
 	}
 	for _, role := range domain.BuiltinRoles() {
 		role := role
+		role.Permissions = domain.SortedUnique(role.Permissions)
 		r.roles[role.Name] = &role
 	}
 	return r
@@ -201,6 +237,7 @@ func (r *Roles) CreateRole(_ context.Context, role domain.Role) error {
 		return err
 	}
 	role.Permissions = domain.SortedUnique(role.Permissions)
+	role.System = false
 	r.roles[role.Name] = &role
 	r.sync()
 	return nil
@@ -313,8 +350,21 @@ type Audit struct {
 	Events []domain.AuditEvent
 }
 
-// Append records e.
+// Append records e. Details are kept as PostgreSQL gives them back:
+// decoded from JSON, never nil.
 func (a *Audit) Append(_ context.Context, e domain.AuditEvent) error {
+	details := e.Details
+	if details == nil {
+		details = map[string]any{}
+	}
+	raw, err := json.Marshal(details)
+	if err != nil {
+		return fmt.Errorf("encode audit details: %w", err)
+	}
+	e.Details = nil
+	if err := json.Unmarshal(raw, &e.Details); err != nil {
+		return fmt.Errorf("decode audit details: %w", err)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	e.ID = int64(len(a.Events) + 1)
@@ -324,6 +374,11 @@ func (a *Audit) Append(_ context.Context, e domain.AuditEvent) error {
 
 // List returns matching events, newest first.
 func (a *Audit) List(_ context.Context, f ports.AuditFilter) ([]domain.AuditEvent, int, error) {
+	if f.ActorID != "" {
+		if _, err := uuid.Parse(f.ActorID); err != nil || len(f.ActorID) != 36 {
+			return nil, 0, domain.Invalid("actor", "must be a user id")
+		}
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []domain.AuditEvent

@@ -9,6 +9,14 @@ import (
 
 func TestFakeStoresKeepTheContract(t *testing.T) {
 	storetest.Run(t, func(*testing.T) storetest.Stores {
-		return storetest.Stores{Users: fakes.NewUsers(), Sessions: fakes.NewSessions()}
+		users := fakes.NewUsers()
+		return storetest.Stores{
+			Users:    users,
+			Sessions: fakes.NewSessions(),
+			Admin:    users,
+			Roles:    fakes.NewRoles(users),
+			Resets:   &fakes.Resets{},
+			Audit:    &fakes.Audit{},
+		}
 	})
 }
