@@ -25,7 +25,6 @@ import (
 	"auth-service/adapters/postgres"
 	"auth-service/adapters/random"
 	"auth-service/adapters/scheduler"
-	"auth-service/adapters/throttle"
 	"auth-service/adapters/tokens"
 	"auth-service/application"
 	"auth-service/ports"
@@ -191,11 +190,12 @@ func ProvideAppConfig(cfg config.Config) application.Config {
 }
 
 // ProvideThrottles builds the attempt counters from the LOGIN_* and
-// SENSITIVE_* settings.
-func ProvideThrottles(cfg config.Config, clock ports.Clock) application.Throttles {
+// SENSITIVE_* settings, kept in the database so instances count together.
+func ProvideThrottles(cfg config.Config, db *postgres.DB, clock ports.Clock) application.Throttles {
 	return application.Throttles{
-		Login:     throttle.New(cfg.LoginMaxFailures, cfg.LoginFailureWindow, clock.Now),
-		Sensitive: throttle.New(cfg.SensitiveMax, cfg.SensitiveWindow, clock.Now),
+		Login: postgres.NewThrottle(db, "login", cfg.LoginMaxFailures, cfg.LoginFailureWindow, clock),
+		Sensitive: postgres.NewThrottle(db, "sensitive", cfg.SensitiveMax, cfg.SensitiveWindow,
+			clock),
 	}
 }
 

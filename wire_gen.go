@@ -97,7 +97,7 @@ func InitializeApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*A
 		return nil, nil, err
 	}
 	crypto := random.New()
-	throttles := ProvideThrottles(cfg, system)
+	throttles := ProvideThrottles(cfg, postgresDB, system)
 	deps := application.Deps{
 		Users:     users,
 		Admin:     users,

@@ -71,7 +71,7 @@ var errWrongPassword = domain.NewError(domain.ErrInvalidCredentials, "invalid_cr
 // domain.ErrInvalidCredentials; too many are *domain.ThrottledError.
 func (a *Account) verifyOwn(ctx context.Context, p Principal, u domain.User, password string) error {
 	key := "login:acct:" + domain.EmailKey(u.Email)
-	if err := throttled(a.Throttles.Login, key); err != nil {
+	if err := throttled(ctx, a.Throttles.Login, key); err != nil {
 		return err
 	}
 	ok, err := a.Hasher.Verify(ctx, password, u.PasswordHash)
@@ -79,7 +79,9 @@ func (a *Account) verifyOwn(ctx context.Context, p Principal, u domain.User, pas
 		return fmt.Errorf("verify password: %w", err)
 	}
 	if !ok {
-		record(a.Throttles.Login, key)
+		if err := record(ctx, a.Throttles.Login, key); err != nil {
+			return err
+		}
 		err := a.audit(ctx, u.ID, p.IP, domain.AuditLoginFailure, "user", u.ID,
 			map[string]any{"route": "password check"})
 		if err != nil {

@@ -161,7 +161,7 @@ func (a *Auth) Login(ctx context.Context, email, password string, client Client)
 		return TokenPair{}, requiredCredentials(email, password)
 	}
 	keys := []string{"login:acct:" + domain.EmailKey(email), "login:ip:" + client.IP}
-	if err := throttled(a.Throttles.Login, keys...); err != nil {
+	if err := throttled(ctx, a.Throttles.Login, keys...); err != nil {
 		return TokenPair{}, err
 	}
 	u, ok, err := a.verifyPassword(ctx, email, password)
@@ -169,14 +169,18 @@ func (a *Auth) Login(ctx context.Context, email, password string, client Client)
 		return TokenPair{}, err
 	}
 	if !ok || !u.CanAuthenticate() {
-		record(a.Throttles.Login, keys...)
+		if err := record(ctx, a.Throttles.Login, keys...); err != nil {
+			return TokenPair{}, err
+		}
 		err := a.audit(ctx, "", client.IP, domain.AuditLoginFailure, "user", u.ID, nil)
 		if err != nil {
 			return TokenPair{}, err
 		}
 		return TokenPair{}, errBadCredentials
 	}
-	a.Throttles.Login.Reset(keys[0])
+	if err := a.Throttles.Login.Reset(ctx, keys[0]); err != nil {
+		return TokenPair{}, fmt.Errorf("throttle: %w", err)
+	}
 	if a.Hasher.NeedsRehash(u.PasswordHash) {
 		// An upgrade that fails is retried at the next login; the login
 		// itself must not fail for it.

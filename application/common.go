@@ -3,6 +3,7 @@ package application
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"time"
 
@@ -22,10 +23,14 @@ func Authorize(p Principal, perm string) error {
 }
 
 // throttled returns a *domain.ThrottledError when any key is blocked.
-func throttled(t ports.Throttle, keys ...string) error {
+func throttled(ctx context.Context, t ports.Throttle, keys ...string) error {
 	var wait time.Duration
 	for _, k := range keys {
-		if blocked, after := t.Blocked(k); blocked {
+		blocked, after, err := t.Blocked(ctx, k)
+		if err != nil {
+			return fmt.Errorf("throttle: %w", err)
+		}
+		if blocked {
 			wait = max(wait, after, time.Second)
 		}
 	}
@@ -35,10 +40,14 @@ func throttled(t ports.Throttle, keys ...string) error {
 	return nil
 }
 
-func record(t ports.Throttle, keys ...string) {
+// record counts one attempt against each key.
+func record(ctx context.Context, t ports.Throttle, keys ...string) error {
 	for _, k := range keys {
-		t.Record(k)
+		if err := t.Record(ctx, k); err != nil {
+			return fmt.Errorf("throttle: %w", err)
+		}
 	}
+	return nil
 }
 
 // audit appends one event stamped now.

@@ -272,10 +272,11 @@ func TestThrottleWithoutWaitHint(t *testing.T) {
 			_, err := fxLogin(t, e, "ana@example.com", wrongPassword, "198.51.100.1")
 			require.ErrorIs(t, err, domain.ErrInvalidCredentials)
 		}
-		blocked, _ := e.logins.Blocked("login:ip:198.51.100.1")
+		blocked, _, err := e.logins.Blocked(t.Context(), "login:ip:198.51.100.1")
+		require.NoError(t, err)
 		require.True(t, blocked, "the throttle reports the client blocked")
 
-		_, err := fxLogin(t, e, "ana@example.com", goodPassword, "198.51.100.1")
+		_, err = fxLogin(t, e, "ana@example.com", goodPassword, "198.51.100.1")
 
 		var te *domain.ThrottledError
 		require.ErrorAs(t, err, &te)
@@ -284,10 +285,10 @@ func TestThrottleWithoutWaitHint(t *testing.T) {
 	t.Run("forgot", func(t *testing.T) {
 		e := newEnv(t)
 		e.limits.Max = 2
-		require.NoError(t, e.auth.CheckForgot("ana@example.com", fxClient("198.51.100.1")))
-		require.NoError(t, e.auth.CheckForgot("ana@example.com", fxClient("198.51.100.1")))
+		require.NoError(t, e.auth.CheckForgot(t.Context(), "ana@example.com", fxClient("198.51.100.1")))
+		require.NoError(t, e.auth.CheckForgot(t.Context(), "ana@example.com", fxClient("198.51.100.1")))
 
-		err := e.auth.CheckForgot("ana@example.com", fxClient("198.51.100.1"))
+		err := e.auth.CheckForgot(t.Context(), "ana@example.com", fxClient("198.51.100.1"))
 
 		var te *domain.ThrottledError
 		require.ErrorAs(t, err, &te)

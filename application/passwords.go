@@ -59,13 +59,12 @@ func (a *Auth) ForgotPassword(ctx context.Context, email string, client Client) 
 
 // CheckForgot counts one forgot request for email and client and returns
 // *domain.ThrottledError when either has asked too often.
-func (a *Auth) CheckForgot(email string, client Client) error {
+func (a *Auth) CheckForgot(ctx context.Context, email string, client Client) error {
 	keys := []string{"forgot:acct:" + domain.EmailKey(email), "forgot:ip:" + client.IP}
-	if err := throttled(a.Throttles.Sensitive, keys...); err != nil {
+	if err := throttled(ctx, a.Throttles.Sensitive, keys...); err != nil {
 		return err
 	}
-	record(a.Throttles.Sensitive, keys...)
-	return nil
+	return record(ctx, a.Throttles.Sensitive, keys...)
 }
 
 // ResetPassword sets a new password with a reset token. An unknown, used
@@ -75,10 +74,12 @@ func (a *Auth) CheckForgot(email string, client Client) error {
 // owner.
 func (a *Auth) ResetPassword(ctx context.Context, token, password string, client Client) error {
 	key := "reset:ip:" + client.IP
-	if err := throttled(a.Throttles.Sensitive, key); err != nil {
+	if err := throttled(ctx, a.Throttles.Sensitive, key); err != nil {
 		return err
 	}
-	record(a.Throttles.Sensitive, key)
+	if err := record(ctx, a.Throttles.Sensitive, key); err != nil {
+		return err
+	}
 	if token == "" {
 		return domain.Invalid("token", "is required")
 	}
@@ -141,19 +142,23 @@ func (a *Auth) Restore(ctx context.Context, email, password string, client Clien
 		return TokenPair{}, requiredCredentials(email, password)
 	}
 	keys := []string{"login:acct:" + domain.EmailKey(email), "login:ip:" + client.IP}
-	if err := throttled(a.Throttles.Login, keys...); err != nil {
+	if err := throttled(ctx, a.Throttles.Login, keys...); err != nil {
 		return TokenPair{}, err
 	}
-	if err := throttled(a.Throttles.Sensitive, "restore:ip:"+client.IP); err != nil {
+	if err := throttled(ctx, a.Throttles.Sensitive, "restore:ip:"+client.IP); err != nil {
 		return TokenPair{}, err
 	}
-	record(a.Throttles.Sensitive, "restore:ip:"+client.IP)
+	if err := record(ctx, a.Throttles.Sensitive, "restore:ip:"+client.IP); err != nil {
+		return TokenPair{}, err
+	}
 	u, ok, err := a.verifyPassword(ctx, email, password)
 	if err != nil {
 		return TokenPair{}, err
 	}
 	if !ok || u.Status != domain.StatusActive {
-		record(a.Throttles.Login, keys...)
+		if err := record(ctx, a.Throttles.Login, keys...); err != nil {
+			return TokenPair{}, err
+		}
 		err := a.audit(ctx, "", client.IP, domain.AuditLoginFailure, "user", u.ID,
 			map[string]any{"route": "restore"})
 		if err != nil {
@@ -169,6 +174,8 @@ func (a *Auth) Restore(ctx context.Context, email, password string, client Clien
 			return TokenPair{}, err
 		}
 	}
-	a.Throttles.Login.Reset(keys[0])
+	if err := a.Throttles.Login.Reset(ctx, keys[0]); err != nil {
+		return TokenPair{}, fmt.Errorf("throttle: %w", err)
+	}
 	return a.openSession(ctx, u, client, map[string]any{"route": "restore"})
 }

@@ -117,9 +117,9 @@ func TestCheckForgotThrottles(t *testing.T) {
 			e.limits.Max = 2
 			e.limits.Wait = time.Minute
 
-			require.NoError(t, e.auth.CheckForgot("ana@example.com", fxClient("198.51.100.1")))
-			require.NoError(t, e.auth.CheckForgot(tt.second.email, fxClient(tt.second.ip)))
-			err := e.auth.CheckForgot(tt.third.email, fxClient(tt.third.ip))
+			require.NoError(t, e.auth.CheckForgot(t.Context(), "ana@example.com", fxClient("198.51.100.1")))
+			require.NoError(t, e.auth.CheckForgot(t.Context(), tt.second.email, fxClient(tt.second.ip)))
+			err := e.auth.CheckForgot(t.Context(), tt.third.email, fxClient(tt.third.ip))
 
 			var te *domain.ThrottledError
 			require.ErrorAs(t, err, &te)
@@ -134,10 +134,10 @@ func TestCheckForgotOthersUnaffected(t *testing.T) {
 	e.limits.Max = 2
 	e.limits.Wait = time.Minute
 	for range 3 {
-		_ = e.auth.CheckForgot("ana@example.com", fxClient("198.51.100.1"))
+		_ = e.auth.CheckForgot(t.Context(), "ana@example.com", fxClient("198.51.100.1"))
 	}
 
-	assert.NoError(t, e.auth.CheckForgot("bob@example.com", fxClient("198.51.100.2")))
+	assert.NoError(t, e.auth.CheckForgot(t.Context(), "bob@example.com", fxClient("198.51.100.2")))
 }
 
 func TestResetPassword(t *testing.T) {

@@ -21,15 +21,16 @@ type Mailer interface {
 	Send(ctx context.Context, msg MailMessage) error
 }
 
-// Throttle counts failures per key (an account, a client address) and
-// says when a key has failed too often within its window.
+// Throttle counts attempts per key (an account, a client address) over a
+// sliding window and says when a key has tried too often. Counts are
+// shared by every instance that shares the store.
 type Throttle interface {
 	// Blocked reports whether key may not try now, and for how long.
-	Blocked(key string) (bool, time.Duration)
+	Blocked(ctx context.Context, key string) (bool, time.Duration, error)
 	// Record counts one attempt (for logins: one failure) against key.
-	Record(key string)
-	// Reset forgets the failures of key, after a success.
-	Reset(key string)
+	Record(ctx context.Context, key string) error
+	// Reset forgets the attempts of key, after a success.
+	Reset(ctx context.Context, key string) error
 }
 
 // UserFilter selects and orders users for the admin list.

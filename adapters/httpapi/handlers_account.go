@@ -25,7 +25,7 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request) {
 	}
 
 	client := s.client(r)
-	if err := s.auth.CheckForgot(in.Email, client); err != nil {
+	if err := s.auth.CheckForgot(r.Context(), in.Email, client); err != nil {
 		writeError(w, r, err)
 		return
 	}

@@ -438,28 +438,30 @@ type Throttle struct {
 }
 
 // Blocked reports whether key reached Max.
-func (t *Throttle) Blocked(key string) (bool, time.Duration) {
+func (t *Throttle) Blocked(_ context.Context, key string) (bool, time.Duration, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.Max > 0 && t.counts[key] >= t.Max {
-		return true, t.Wait
+		return true, t.Wait, nil
 	}
-	return false, 0
+	return false, 0, nil
 }
 
 // Record counts one attempt.
-func (t *Throttle) Record(key string) {
+func (t *Throttle) Record(_ context.Context, key string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.counts == nil {
 		t.counts = map[string]int{}
 	}
 	t.counts[key]++
+	return nil
 }
 
 // Reset forgets key.
-func (t *Throttle) Reset(key string) {
+func (t *Throttle) Reset(_ context.Context, key string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.counts, key)
+	return nil
 }
