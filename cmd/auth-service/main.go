@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -96,6 +97,14 @@ func (c *cli) serveCmd() *cobra.Command {
 }
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	// Bind before anything else: a taken or bad address stops start-up at
+	// once, before the database is touched.
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	defer ln.Close()
+
 	app, cleanup, err := authservice.InitializeApp(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -126,23 +135,26 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			log.Info("first administrator created from ADMIN_EMAIL")
 		}
 	}
-	// After the seeds, so the initial dump holds the first administrator.
+	// The background loops end with serve, whatever ends it. After the
+	// seeds, so the initial dump holds the first administrator.
+	bgCtx, stopBackground := context.WithCancel(ctx)
 	initialDone := make(chan struct{})
 	go func() {
 		defer close(initialDone)
-		initialBackupLoop(ctx, app.Backups, log)
+		initialBackupLoop(bgCtx, app.Backups, log)
 	}()
 	defer func() { <-initialDone }()
 	purgeDone := make(chan struct{})
 	go func() {
 		defer close(purgeDone)
-		purgeLoop(ctx, app, log)
+		purgeLoop(bgCtx, app, log)
 	}()
 	defer func() { <-purgeDone }()
+	defer stopBackground()
 
 	srv := httpapi.HTTPServer(cfg.HTTPAddr, app.HTTP, log)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(ln) }()
 	log.Info("serving", "addr", cfg.HTTPAddr, "env", cfg.AppEnv, "version", version)
 
 	select {

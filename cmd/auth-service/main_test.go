@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -161,5 +163,34 @@ func TestMigrateUnknownSubcommandErrors(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), sub)
 		})
+	}
+}
+
+// A taken port must stop serve at once with the variable named, not leave
+// a process that logged "serving" and listens nowhere. The address is bound
+// before the database is opened, so no database is needed here; the
+// DATABASE_URL points at a closed port to prove it is never reached.
+func TestServeOnATakenPortFailsAtOnce(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	t.Setenv("HTTP_ADDR", taken.Addr().String())
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?sslmode=disable")
+	t.Setenv("APP_ENV", "development")
+	t.Setenv("JWT_DEV_KEY_FILE", filepath.Join(t.TempDir(), "jwt.pem"))
+
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := run(t, "serve", "--env-file", filepath.Join(t.TempDir(), "none.env"))
+		done <- err
+	}()
+
+	select {
+	case err := <-done:
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "HTTP_ADDR")
+		assert.Contains(t, err.Error(), "address already in use")
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve still running 10s after its address was found taken")
 	}
 }
