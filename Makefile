@@ -12,7 +12,7 @@ COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 .PHONY: help run build test unit integration check fmt-check vet lint \
-        generate generate-check imports-check bench backup-drill pg-stop pg-status clean go-check
+        generate generate-check imports-check scripts-test bench backup-drill pg-stop pg-status clean go-check
 
 help:
 	@echo "make run    - serve on :5000 against a local PostgreSQL (started if needed)"
@@ -31,7 +31,7 @@ build: go-check
 run: build
 	@bash scripts/run.sh $(BIN)
 
-test: check integration
+test: check integration scripts-test
 
 check: go-check fmt-check vet lint generate-check imports-check
 
@@ -67,6 +67,10 @@ integration: go-check
 	@url=$$(bash scripts/pg-ensure.sh); \
 	AUTH_TEST_DATABASE_URL="$$url" $(GO) test -race -count=1 -tags integration -timeout 20m ./...
 
+# scripts/pg-ensure.sh itself, for real: a throw-away local cluster, status, stop.
+scripts-test:
+	bash scripts/pg-ensure_test.sh
+
 # About 7 minutes: a real scheduler against a throwaway cluster, stopped
 # and restarted (scripts/backup-drill.sh). Not part of make test.
 backup-drill: go-check
@@ -78,8 +82,9 @@ bench: go-check
 pg-stop:
 	@bash scripts/pg-ensure.sh --stop
 
+# Exit 3 from --status only says the local cluster is not running.
 pg-status:
-	@bash scripts/pg-ensure.sh --status
+	@bash scripts/pg-ensure.sh --status || [ $$? -eq 3 ]
 
 clean:
 	rm -rf bin

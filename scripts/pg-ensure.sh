@@ -3,7 +3,8 @@
 #
 # Usage: bash scripts/pg-ensure.sh           print ONE line on stdout: a libpq URL (superuser or
 #                                            createdb role, maintenance db "postgres"); logs -> stderr
-#        bash scripts/pg-ensure.sh --status  state of the project-local cluster (exit 0 running, 3 not)
+#        bash scripts/pg-ensure.sh --status  which server would be used, and the state of the
+#                                            project-local cluster (exit 0 running, 3 not)
 #        bash scripts/pg-ensure.sh --stop    stop the project-local cluster (no-op if not running)
 #        bash scripts/pg-ensure.sh --database NAME
 #                                            as the first form, but create database NAME when missing
@@ -163,6 +164,13 @@ stop_local() {
   fi
 }
 status_local() {
+  if [[ -n ${DATABASE_URL:-} ]]; then
+    echo "in use: DATABASE_URL ($(redact "$DATABASE_URL"))"
+  elif [[ ${AUTH_PG_SKIP_DEFAULT:-} != 1 ]] && default_answers; then
+    echo "in use: the server on 127.0.0.1:5432 (when it lets postgres or $(id -un) in without a password)"
+  else
+    echo "in use: the project-local cluster (started by make run or make test when needed)"
+  fi
   [[ -f $PGDATA_DIR/PG_VERSION ]] || { echo "local cluster: not initialized ($PGDATA_DIR)"; return 3; }
   ensure_server_bindir
   pick_run_user
@@ -186,7 +194,7 @@ main() {
   case ${1:-} in
     --stop) stop_local; return ;;
     --status) status_local; return ;;
-    -h | --help) sed -n '2,13p' "${BASH_SOURCE[0]}" >&2; return 0 ;;
+    -h | --help) sed -n '2,14p' "${BASH_SOURCE[0]}" >&2; return 0 ;;
     --database) DBNAME=${2:?--database needs a name} ;;
     "") ;;
     *) die "unknown argument '$1' (expected --stop, --status, --database NAME or nothing)" ;;

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # pg-ensure_test.sh - exercises scripts/pg-ensure.sh for real.
 # Local-cluster cases run in throw-away copies of the script under a temp dir (never the repo's
-# .pgdata) on ports $TEST_PG_PORT and $TEST_PG_PORT+1 (default 55439/55440). The system server on
-# 5432 is only read from. Usage: bash scripts/pg-ensure_test.sh
+# .pgdata) on ports $TEST_PG_PORT and $TEST_PG_PORT+1 (default: a random pair above 50000).
+# The system server on 5432 is only read from. Part of make test; alone: bash scripts/pg-ensure_test.sh
 set -euo pipefail
 
 SCRIPT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/pg-ensure.sh"
-PORT=${TEST_PG_PORT:-55439}
+# A port pair of this run's own, so two runs on one machine do not collide.
+PORT=${TEST_PG_PORT:-$((50000 + RANDOM % 10000))}
+# The client tools, found the way pg-ensure.sh finds them (PATH, pg_config).
+# shellcheck source=pg-ensure.sh
+source "$SCRIPT"
+PSQL_BIN=$(find_tool psql) || { echo "psql not found: run bash scripts/pg-ensure.sh first"; exit 1; }
+ISREADY_BIN=$(find_tool pg_isready) || { echo "pg_isready not found: install postgresql-client"; exit 1; }
 TMP=$(mktemp -d)
 PASS=0 FAIL=0
 OUT="" ERR="" RC=0
@@ -37,12 +43,12 @@ has() { [[ $1 == *"$2"* ]]; }
 printed() { [[ $RC -eq 0 && $OUT == "$1" ]]; }      # succeeded and printed exactly $1
 failed_with() { [[ $RC -ne 0 ]] && has "$ERR" "$1"; } # failed with $1 in the message
 one_line() { [[ -n $OUT && $OUT != *$'\n'* ]]; }
-answers() { psql -X -w -Atq -d "$1" -c 'select 1' </dev/null >/dev/null 2>&1; }
+answers() { "$PSQL_BIN" -X -w -Atq -d "$1" -c 'select 1' </dev/null >/dev/null 2>&1; }
 new_repo() { mkdir -p "$TMP/$1/scripts" && cp "$SCRIPT" "$TMP/$1/scripts/" && echo "$TMP/$1"; }
 chmod 755 "$TMP" # the postgres/nobody user must be able to traverse it
 
 # (a) default path: 127.0.0.1:5432
-if pg_isready -q -h 127.0.0.1 -p 5432; then
+if "$ISREADY_BIN" -q -h 127.0.0.1 -p 5432; then
   run -- "$SCRIPT"
   check "default: prints one URL" one_line
   check "default: URL answers" answers "$OUT"
@@ -67,6 +73,9 @@ R=$(new_repo repo1)
 L=(AUTH_PG_SKIP_DEFAULT=1 AUTH_LOCAL_PG_PORT="$PORT")
 run "${L[@]}" -- "$R/scripts/pg-ensure.sh" --status
 check "status before init: rc 3" test "$RC" -eq 3
+check "status names the server in use" has "$OUT" "in use: the project-local cluster"
+run "${L[@]}" DATABASE_URL='postgres://app:s3cr3t@db:5432/x' -- "$R/scripts/pg-ensure.sh" --status
+check "status with DATABASE_URL: named, redacted" has "$OUT" "in use: DATABASE_URL (postgres://app:***@db:5432/x)"
 run "${L[@]}" -- "$R/scripts/pg-ensure.sh"
 URL="postgres://postgres@127.0.0.1:$PORT/postgres?sslmode=disable"
 check "local: initdb + start prints the URL" printed "$URL"
@@ -82,7 +91,7 @@ check "stop: rc 0" test "$RC" -eq 0
 check "stop: server gone" test "$(answers "$URL" && echo up)" = ""
 run "${L[@]}" -- "$R/scripts/pg-ensure.sh" --stop
 check "stop again: no-op" test "$RC" -eq 0
-if pg_isready -q -h 127.0.0.1 -p 5432; then # busy port -> start fails, log tail shown
+if "$ISREADY_BIN" -q -h 127.0.0.1 -p 5432; then # busy port -> start fails, log tail shown
   run AUTH_PG_SKIP_DEFAULT=1 AUTH_LOCAL_PG_PORT=5432 -- "$R/scripts/pg-ensure.sh"
   check "busy port: fails and shows server.log" failed_with "server.log"
 fi

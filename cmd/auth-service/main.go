@@ -49,8 +49,13 @@ type cli struct {
 func newRoot(out, errOut io.Writer) *cobra.Command {
 	c := &cli{out: out, errOut: errOut}
 	root := &cobra.Command{
-		Use:           "auth-service",
-		Short:         "Identity for a platform: users, tokens, sessions, roles, backups",
+		Use:   "auth-service",
+		Short: "Identity for a platform: users, tokens, sessions, roles, backups",
+		Long: `auth-service: identity for a platform (users, tokens, sessions, roles, backups).
+
+Every setting comes from the environment, completed by an optional .env file
+(--env-file; the environment wins). .env.example lists each variable with
+its default; a bad value stops the command with a message naming it.`,
 		Version:       version + " (commit " + commit + ")",
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -85,7 +90,11 @@ func (c *cli) serveCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "serve",
 		Short: "Migrate, seed and serve the HTTP API until SIGINT or SIGTERM",
-		Args:  cobra.NoArgs,
+		Long: `Migrate, apply the seeds, write the initial dump when it is owed, then serve
+the HTTP API on HTTP_ADDR until SIGINT or SIGTERM. Periodic dumps are the
+work of "backup schedule". Settings come from the environment and .env;
+.env.example lists them all.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, log, err := c.load()
 			if err != nil {

@@ -31,12 +31,12 @@ func TestHelpListsCommands(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{name: "root", args: []string{"--help"}, want: []string{"serve", "migrate", "--env-file"}},
+		{name: "root", args: []string{"--help"}, want: []string{"serve", "migrate", "--env-file", ".env.example"}},
 		{name: "root short flag", args: []string{"-h"}, want: []string{"serve", "migrate"}},
 		{name: "help command", args: []string{"help"}, want: []string{"serve", "migrate"}},
 		{name: "migrate", args: []string{"migrate", "--help"}, want: []string{"up", "down", "status"}},
 		{name: "migrate without subcommand", args: []string{"migrate"}, want: []string{"up", "down", "status"}},
-		{name: "serve", args: []string{"serve", "--help"}, want: []string{"serve", "--env-file"}},
+		{name: "serve", args: []string{"serve", "--help"}, want: []string{"serve", "--env-file", "HTTP_ADDR", ".env.example"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
