@@ -113,37 +113,41 @@ func firstLine(s string) string {
 // EnsureInitial writes the initial plain-SQL dump when the database still
 // owes it: once written and verified it is recorded and never written,
 // rotated or replaced again. done is false when another process holds the
-// lock (it will write it) or the dump failed (err says why).
-func (b *Backups) EnsureInitial(ctx context.Context) (done bool, err error) {
-	owed, err := b.state.InitialDone(ctx)
-	if err != nil {
-		return false, err
-	}
-	if owed {
-		return true, nil
+// lock (it will write it) or the dump failed (err says why); written names
+// the file only when this call wrote it.
+func (b *Backups) EnsureInitial(ctx context.Context) (written BackupResult, done bool, err error) {
+	done, err = b.state.InitialDone(ctx)
+	if err != nil || done {
+		return BackupResult{}, done, err
 	}
 	release, ok, err := b.lock.TryLock(ctx)
 	if err != nil || !ok {
-		return false, err
+		return BackupResult{}, false, err
 	}
 	defer release()
 	if done, err := b.state.InitialDone(ctx); err != nil || done {
-		return done, err
+		return BackupResult{}, done, err
 	}
 	b.sweep(ctx)
 	if _, err := checksumOK(b.files, InitialBackupName); err == nil {
 		// A verified initial dump is already there (for instance after a
 		// reset of the schema): keep it, never overwrite it.
-		return true, b.state.MarkInitialDone(ctx)
+		return BackupResult{}, true, b.state.MarkInitialDone(ctx)
 	}
 	b.logf("START initial backup")
+	start := b.clock.Now()
 	res, err := b.write(ctx, ports.FormatPlain, InitialBackupName, false)
 	if err != nil {
 		b.logf("FAILED initial backup: %v", err)
-		return false, fmt.Errorf("initial backup: %w", err)
+		return BackupResult{}, false, fmt.Errorf("initial backup: %w", err)
 	}
-	b.logf("OK %s size=%d sha256=%s", res.File, res.Size, res.Checksum)
-	return true, b.state.MarkInitialDone(ctx)
+	res.Duration = b.clock.Now().Sub(start)
+	b.logf("OK %s size=%d duration=%s sha256=%s", res.File, res.Size,
+		res.Duration.Round(time.Millisecond), res.Checksum)
+	if err := b.state.MarkInitialDone(ctx); err != nil {
+		return BackupResult{}, false, err
+	}
+	return res, true, nil
 }
 
 // Safety writes a custom-format dump named for the time, exempt from

@@ -570,7 +570,7 @@ func TestBackupKeepOne(t *testing.T) {
 	cfg := bkConfig()
 	cfg.Keep = 1
 	fx := newBackups(t, cfg)
-	done, err := fx.b.EnsureInitial(context.Background())
+	_, done, err := fx.b.EnsureInitial(context.Background())
 	require.NoError(t, err)
 	require.True(t, done)
 
@@ -588,7 +588,7 @@ func TestBackupKeepOne(t *testing.T) {
 func TestBackupTenRunsKeepExactlyKeep(t *testing.T) {
 	fx := newBackups(t, bkConfig())
 	ctx := context.Background()
-	done, err := fx.b.EnsureInitial(ctx)
+	_, done, err := fx.b.EnsureInitial(ctx)
 	require.NoError(t, err)
 	require.True(t, done)
 
@@ -669,9 +669,11 @@ func TestBackupEnsureInitialWritesOnce(t *testing.T) {
 	fx.script(bkGood("initial"), bkGood("periodic"))
 	ctx := context.Background()
 
-	done, err := fx.b.EnsureInitial(ctx)
+	written, done, err := fx.b.EnsureInitial(ctx)
 	require.NoError(t, err)
 	assert.True(t, done)
+	assert.Equal(t, bkInitial, written.File, "this call wrote it and says so")
+	assert.Equal(t, int64(len(fakes.GoodDump("initial"))), written.Size)
 	assert.True(t, fx.state.Done)
 	assert.Equal(t, 1, fx.dumper.DumpCalls())
 	assert.Equal(t, []ports.DumpFormat{ports.FormatPlain}, fx.rec.dumpFormats())
@@ -681,9 +683,10 @@ func TestBackupEnsureInitialWritesOnce(t *testing.T) {
 	fx.requireSidecar(t, bkInitial)
 	assert.Equal(t, []string{bkInitial, bkInitial + ".sha256"}, fx.files.Names())
 
-	done, err = fx.b.EnsureInitial(ctx)
+	written, done, err = fx.b.EnsureInitial(ctx)
 	require.NoError(t, err)
 	assert.True(t, done)
+	assert.Empty(t, written.File, "nothing written by the second call")
 	assert.Equal(t, 1, fx.dumper.DumpCalls(), "a second call does not dump again")
 
 	// Periodic runs are custom-format and never rotate the initial dump.
@@ -703,7 +706,7 @@ func TestBackupEnsureInitialKeepsExistingVerifiedFile(t *testing.T) {
 	fx.putBackup(bkInitial, data, bkStart.Add(-24*time.Hour))
 	before := fx.snapshot()
 
-	done, err := fx.b.EnsureInitial(context.Background())
+	_, done, err := fx.b.EnsureInitial(context.Background())
 	require.NoError(t, err)
 	assert.True(t, done)
 	assert.True(t, fx.state.Done)
@@ -715,7 +718,7 @@ func TestBackupEnsureInitialDumpFails(t *testing.T) {
 	fx := newBackups(t, bkConfig())
 	fx.script(bkFail(errBkDump))
 
-	done, err := fx.b.EnsureInitial(context.Background())
+	_, done, err := fx.b.EnsureInitial(context.Background())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "connection to server failed")
 	assert.False(t, done)
@@ -728,7 +731,7 @@ func TestBackupEnsureInitialLockBusy(t *testing.T) {
 	fx := newBackups(t, bkConfig())
 	fx.lock.Busy = true
 
-	done, err := fx.b.EnsureInitial(context.Background())
+	_, done, err := fx.b.EnsureInitial(context.Background())
 	require.NoError(t, err)
 	assert.False(t, done)
 	assert.False(t, fx.state.Done)
@@ -749,7 +752,7 @@ func TestBackupVerify(t *testing.T) {
 		fx := newBackups(t, bkConfig())
 		res := fx.run(t)
 		assert.NoError(t, fx.b.Verify(ctx, res.File))
-		_, err := fx.b.EnsureInitial(ctx)
+		_, _, err := fx.b.EnsureInitial(ctx)
 		require.NoError(t, err)
 		assert.NoError(t, fx.b.Verify(ctx, bkInitial))
 	})
@@ -856,7 +859,7 @@ func TestBackupRestorePlainSQL(t *testing.T) {
 	fx := newBackups(t, bkConfig())
 	ctx := context.Background()
 	fx.script(bkGood("initial"), bkGood("safety"))
-	_, err := fx.b.EnsureInitial(ctx)
+	_, _, err := fx.b.EnsureInitial(ctx)
 	require.NoError(t, err)
 
 	_, err = fx.b.Restore(ctx, bkInitial)
@@ -963,7 +966,7 @@ func TestBackupStatus(t *testing.T) {
 
 	t.Run("no backups", func(t *testing.T) {
 		fx := newBackups(t, bkConfig())
-		_, err := fx.b.EnsureInitial(ctx) // the initial dump is not a periodic one
+		_, _, err := fx.b.EnsureInitial(ctx) // the initial dump is not a periodic one
 		require.NoError(t, err)
 		st, err := fx.b.Status(ctx, maxAge)
 		require.NoError(t, err)

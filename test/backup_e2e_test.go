@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -465,10 +466,12 @@ func TestBackupInitialDumpWrittenOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(content), "-- PostgreSQL database dump complete", "a plain SQL dump")
 	require.NoError(t, s.stop())
+	assert.Equal(t, 1, strings.Count(s.logs.String(), `"msg":"initial backup written"`), s.logs.String())
 
 	s2 := startServerOn(t, dbURL, "BACKUP_DIR="+dir)
 	time.Sleep(1500 * time.Millisecond) // give a wrong rewrite time to happen
 	require.NoError(t, s2.stop())
+	assert.NotContains(t, s2.logs.String(), "initial backup written")
 	after, err := os.Stat(path)
 	require.NoError(t, err)
 	again, err := os.ReadFile(path)
@@ -850,6 +853,8 @@ func TestBackupAdminRoutes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, bkSum(data), r.str("checksum"))
 	assert.Equal(t, float64(len(data)), size)
+	assert.Contains(t, s.logs.String(), `"msg":"backup written"`)
+	assert.Contains(t, s.logs.String(), `"file":"`+name+`"`)
 
 	l := s.call("GET", "/v1/admin/backups", admin, nil)
 	require.Equal(t, http.StatusOK, l.Status, string(l.Raw))
@@ -875,4 +880,58 @@ func TestBackupAdminRoutes(t *testing.T) {
 	}
 	assert.Positive(t, last, "auth_backup_last_success_timestamp_seconds")
 	assert.InDelta(t, float64(time.Now().Unix()), last, 300)
+}
+
+// 11. `backup schedule`, the backup container's process, on its own: the
+// initial dump, then a verified dump on each of two minute ticks, rotation
+// to BACKUP_KEEP, one summary per run in cron.log and an event per run in
+// its log, the next run announced after start and after every run, a fresh
+// `backup status`, and a clean stop on SIGTERM. Takes up to two minutes of
+// wall time (the ticks are whole minutes), in parallel with the rest.
+func TestBackupScheduleRunsOnItsOwn(t *testing.T) {
+	t.Parallel()
+	_, dir, env := bkMigrated(t, "BACKUP_SCHEDULE=* * * * *", "BACKUP_KEEP=1")
+	p := bkStartCLI(t, env, "backup", "schedule")
+
+	okRun := regexp.MustCompile(` OK auth_db_backup_\S+\.dump `)
+	deadline := time.Now().Add(150 * time.Second)
+	for {
+		log, _ := os.ReadFile(filepath.Join(dir, "cron.log"))
+		if len(okRun.FindAll(log, -1)) >= 2 {
+			break
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("backup schedule exited: %v\nstdout:\n%s\nstderr:\n%s", p.err, p.out.String(), p.errOut.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no two scheduled dumps within 150s\ncron.log:\n%s\nstderr:\n%s", log, p.errOut.String())
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	assert.Equal(t, 0, p.wait(t), "stderr:\n%s", p.errOut.String())
+
+	bkAssertSidecar(t, dir, bkInitial)
+	periodic := bkPeriodicFiles(t, dir)
+	require.Len(t, periodic, 1, "BACKUP_KEEP=1: %v", bkNames(t, dir))
+	bkAssertSidecar(t, dir, periodic[0])
+	bkMustCLI(t, env, "backup", "verify", periodic[0])
+	out, _ := bkMustCLI(t, env, "backup", "status")
+	assert.Contains(t, out, periodic[0])
+
+	log := bkCronLog(t, dir)
+	assert.Equal(t, 1, strings.Count(log, "START initial backup"), log)
+	assert.Equal(t, 2, strings.Count(log, "START periodic backup"), log)
+	assert.Equal(t, 1, strings.Count(log, "ROTATED "), log)
+	assert.NotContains(t, log, "FAILED", log)
+
+	events := p.errOut.String()
+	assert.Equal(t, 1, strings.Count(events, `"msg":"initial backup written"`), events)
+	assert.Equal(t, 2, strings.Count(events, `"msg":"backup written"`), events)
+	assert.Equal(t, 1, strings.Count(events, `"msg":"backup scheduler started","next":`), events)
+	assert.GreaterOrEqual(t, strings.Count(events, `"msg":"next backup"`), 2, "after each run:\n%s", events)
+	assert.Equal(t, 2, strings.Count(p.out.String(), "backup auth_db_backup_"), p.out.String())
 }

@@ -65,6 +65,8 @@ func (s *Server) runBackup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	logFrom(r).Info("backup written", "request_id", requestID(r), "file", res.File,
+		"size", res.Size, "sha256", res.Checksum, "duration", res.Duration.String())
 	writeJSON(w, http.StatusCreated, backupJSON{
 		Name: res.File, Kind: string(application.KindPeriodic),
 		Time: res.Time.UTC(), Size: res.Size, Checksum: res.Checksum,

@@ -110,6 +110,12 @@ func (c *cli) recordFailure(err error) {
 	}
 }
 
+// logWritten is the event line of a periodic dump that landed.
+func logWritten(log *slog.Logger, res application.BackupResult) {
+	log.Info("backup written", "file", res.File, "size", res.Size, "sha256", res.Checksum,
+		"duration", res.Duration.String(), "attempts", res.Attempts, "rotated", len(res.Rotated))
+}
+
 func printResult(w io.Writer, res application.BackupResult) {
 	if res.Skipped {
 		fmt.Fprintln(w, "skipped: another backup is running")
@@ -142,6 +148,8 @@ func (c *cli) backupScheduleCmd() *cobra.Command {
 					printResult(c.out, res)
 					if err != nil {
 						log.Error("backup failed", "error", err.Error())
+					} else if res.File != "" {
+						logWritten(log, res)
 					}
 				}, log)
 				return nil
@@ -156,7 +164,11 @@ func (c *cli) backupScheduleCmd() *cobra.Command {
 func initialBackupLoop(ctx context.Context, b *application.Backups, log *slog.Logger) {
 	delay := 5 * time.Second
 	for {
-		done, err := b.EnsureInitial(ctx)
+		written, done, err := b.EnsureInitial(ctx)
+		if written.File != "" {
+			log.Info("initial backup written", "file", written.File, "size", written.Size,
+				"sha256", written.Checksum, "duration", written.Duration.String())
+		}
 		if done || ctx.Err() != nil {
 			return // written, or shutting down: it stays owed for next time
 		}
