@@ -71,7 +71,7 @@ var errWrongPassword = domain.NewError(domain.ErrInvalidCredentials, "invalid_cr
 // domain.ErrInvalidCredentials; too many are *domain.ThrottledError.
 func (a *Account) verifyOwn(ctx context.Context, p Principal, u domain.User, password string) error {
 	key := "login:acct:" + domain.EmailKey(u.Email)
-	if err := throttled(ctx, a.Throttles.Login, key); err != nil {
+	if err := take(ctx, a.Throttles.Login, key); err != nil {
 		return err
 	}
 	ok, err := a.Hasher.Verify(ctx, password, u.PasswordHash)
@@ -79,9 +79,7 @@ func (a *Account) verifyOwn(ctx context.Context, p Principal, u domain.User, pas
 		return fmt.Errorf("verify password: %w", err)
 	}
 	if !ok {
-		if err := record(ctx, a.Throttles.Login, key); err != nil {
-			return err
-		}
+		// The attempt taken stays counted: this was a failure.
 		err := a.audit(ctx, u.ID, p.IP, domain.AuditLoginFailure, "user", u.ID,
 			map[string]any{"route": "password check"})
 		if err != nil {
@@ -89,7 +87,7 @@ func (a *Account) verifyOwn(ctx context.Context, p Principal, u domain.User, pas
 		}
 		return errWrongPassword
 	}
-	return nil
+	return giveBack(ctx, a.Throttles.Login, key)
 }
 
 // ChangePassword replaces the caller's password after checking the

@@ -160,8 +160,8 @@ func (a *Auth) Login(ctx context.Context, email, password string, client Client)
 	if email == "" || password == "" {
 		return TokenPair{}, requiredCredentials(email, password)
 	}
-	keys := []string{"login:acct:" + domain.EmailKey(email), "login:ip:" + client.IP}
-	if err := throttled(ctx, a.Throttles.Login, keys...); err != nil {
+	keys := loginKeys(email, client)
+	if err := take(ctx, a.Throttles.Login, keys...); err != nil {
 		return TokenPair{}, err
 	}
 	u, ok, err := a.verifyPassword(ctx, email, password)
@@ -169,17 +169,15 @@ func (a *Auth) Login(ctx context.Context, email, password string, client Client)
 		return TokenPair{}, err
 	}
 	if !ok || !u.CanAuthenticate() {
-		if err := record(ctx, a.Throttles.Login, keys...); err != nil {
-			return TokenPair{}, err
-		}
+		// The attempts taken stay counted: this was a failure.
 		err := a.audit(ctx, "", client.IP, domain.AuditLoginFailure, "user", u.ID, nil)
 		if err != nil {
 			return TokenPair{}, err
 		}
 		return TokenPair{}, errBadCredentials
 	}
-	if err := a.Throttles.Login.Reset(ctx, keys[0]); err != nil {
-		return TokenPair{}, fmt.Errorf("throttle: %w", err)
+	if err := a.loginSucceeded(ctx, keys); err != nil {
+		return TokenPair{}, err
 	}
 	if a.Hasher.NeedsRehash(u.PasswordHash) {
 		// An upgrade that fails is retried at the next login; the login
@@ -189,6 +187,20 @@ func (a *Auth) Login(ctx context.Context, email, password string, client Client)
 		}
 	}
 	return a.openSession(ctx, u, client, nil)
+}
+
+// loginKeys are the throttle keys of a login: the account and the client.
+func loginKeys(email string, client Client) []string {
+	return []string{"login:acct:" + domain.EmailKey(email), "login:ip:" + client.IP}
+}
+
+// loginSucceeded clears the failures of the account and gives back the
+// client's attempt: only failures count against either.
+func (a *Auth) loginSucceeded(ctx context.Context, keys []string) error {
+	if err := a.Throttles.Login.Reset(ctx, keys[0]); err != nil {
+		return fmt.Errorf("throttle: %w", err)
+	}
+	return giveBack(ctx, a.Throttles.Login, keys[1])
 }
 
 // openSession starts a session and records the successful login in the

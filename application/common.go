@@ -22,28 +22,31 @@ func Authorize(p Principal, perm string) error {
 		"this action needs the permission %s", perm)
 }
 
-// throttled returns a *domain.ThrottledError when any key is blocked.
-func throttled(ctx context.Context, t ports.Throttle, keys ...string) error {
-	var wait time.Duration
-	for _, k := range keys {
-		blocked, after, err := t.Blocked(ctx, k)
+// take counts one attempt against every key, or against none: when a key
+// has no room left, the attempts taken for the keys before it are given
+// back and the error is a *domain.ThrottledError. Counting before the work
+// (not after a failure) is what keeps racing requests inside the limit.
+func take(ctx context.Context, t ports.Throttle, keys ...string) error {
+	for i, k := range keys {
+		wait, err := t.Take(ctx, k)
+		if err == nil && wait <= 0 {
+			continue
+		}
+		if gerr := giveBack(ctx, t, keys[:i]...); err == nil {
+			err = gerr
+		}
 		if err != nil {
 			return fmt.Errorf("throttle: %w", err)
 		}
-		if blocked {
-			wait = max(wait, after, time.Second)
-		}
-	}
-	if wait > 0 {
-		return &domain.ThrottledError{RetryAfter: wait}
+		return &domain.ThrottledError{RetryAfter: max(wait, time.Second)}
 	}
 	return nil
 }
 
-// record counts one attempt against each key.
-func record(ctx context.Context, t ports.Throttle, keys ...string) error {
+// giveBack uncounts one attempt of each key.
+func giveBack(ctx context.Context, t ports.Throttle, keys ...string) error {
 	for _, k := range keys {
-		if err := t.Record(ctx, k); err != nil {
+		if err := t.GiveBack(ctx, k); err != nil {
 			return fmt.Errorf("throttle: %w", err)
 		}
 	}

@@ -272,11 +272,9 @@ func TestThrottleWithoutWaitHint(t *testing.T) {
 			_, err := fxLogin(t, e, "ana@example.com", wrongPassword, "198.51.100.1")
 			require.ErrorIs(t, err, domain.ErrInvalidCredentials)
 		}
-		blocked, _, err := e.logins.Blocked(t.Context(), "login:ip:198.51.100.1")
-		require.NoError(t, err)
-		require.True(t, blocked, "the throttle reports the client blocked")
+		require.Equal(t, 5, e.logins.Count("login:ip:198.51.100.1"), "five failures counted for the client")
 
-		_, err = fxLogin(t, e, "ana@example.com", goodPassword, "198.51.100.1")
+		_, err := fxLogin(t, e, "ana@example.com", goodPassword, "198.51.100.1")
 
 		var te *domain.ThrottledError
 		require.ErrorAs(t, err, &te)
@@ -526,4 +524,43 @@ func TestMailFailureDoesNotUndoTheChange(t *testing.T) {
 			assert.Empty(t, e.mailer.Messages())
 		})
 	}
+}
+
+// Only failures count: a login that succeeds gives its attempt back, so
+// one client may log in any number of times, and a failure is counted
+// against both the account and the client.
+func TestThrottleCountsFailuresOnly(t *testing.T) {
+	e := newEnv(t)
+	e.logins.Max = 3
+	e.register(t, "ana@example.com")
+
+	for i := range 10 {
+		_, err := fxLogin(t, e, "ana@example.com", goodPassword, "198.51.100.7")
+		require.NoError(t, err, "login %d", i+1)
+	}
+	assert.Zero(t, e.logins.Count("login:ip:198.51.100.7"))
+	assert.Zero(t, e.logins.Count("login:acct:ana@example.com"))
+
+	_, err := fxLogin(t, e, "ana@example.com", wrongPassword, "198.51.100.7")
+	require.ErrorIs(t, err, domain.ErrInvalidCredentials)
+	assert.Equal(t, 1, e.logins.Count("login:ip:198.51.100.7"))
+	assert.Equal(t, 1, e.logins.Count("login:acct:ana@example.com"))
+}
+
+// When the client has no room left, nothing is counted against the
+// account for the refused attempt.
+func TestThrottleRefusalCountsNothing(t *testing.T) {
+	e := newEnv(t)
+	e.logins.Max = 2
+	e.register(t, "ana@example.com")
+	for _, who := range []string{"x1@example.com", "x2@example.com"} {
+		_, err := fxLogin(t, e, who, wrongPassword, "198.51.100.8")
+		require.ErrorIs(t, err, domain.ErrInvalidCredentials)
+	}
+
+	_, err := fxLogin(t, e, "ana@example.com", goodPassword, "198.51.100.8")
+
+	var te *domain.ThrottledError
+	require.ErrorAs(t, err, &te)
+	assert.Zero(t, e.logins.Count("login:acct:ana@example.com"), "the account's attempt was given back")
 }

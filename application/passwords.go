@@ -61,10 +61,7 @@ func (a *Auth) ForgotPassword(ctx context.Context, email string, client Client) 
 // *domain.ThrottledError when either has asked too often.
 func (a *Auth) CheckForgot(ctx context.Context, email string, client Client) error {
 	keys := []string{"forgot:acct:" + domain.EmailKey(email), "forgot:ip:" + client.IP}
-	if err := throttled(ctx, a.Throttles.Sensitive, keys...); err != nil {
-		return err
-	}
-	return record(ctx, a.Throttles.Sensitive, keys...)
+	return take(ctx, a.Throttles.Sensitive, keys...)
 }
 
 // ResetPassword sets a new password with a reset token. An unknown, used
@@ -73,11 +70,7 @@ func (a *Auth) CheckForgot(ctx context.Context, email string, client Client) err
 // token, ends every session and every other reset token, and mails the
 // owner.
 func (a *Auth) ResetPassword(ctx context.Context, token, password string, client Client) error {
-	key := "reset:ip:" + client.IP
-	if err := throttled(ctx, a.Throttles.Sensitive, key); err != nil {
-		return err
-	}
-	if err := record(ctx, a.Throttles.Sensitive, key); err != nil {
+	if err := take(ctx, a.Throttles.Sensitive, "reset:ip:"+client.IP); err != nil {
 		return err
 	}
 	if token == "" {
@@ -141,14 +134,14 @@ func (a *Auth) Restore(ctx context.Context, email, password string, client Clien
 	if email == "" || password == "" {
 		return TokenPair{}, requiredCredentials(email, password)
 	}
-	keys := []string{"login:acct:" + domain.EmailKey(email), "login:ip:" + client.IP}
-	if err := throttled(ctx, a.Throttles.Login, keys...); err != nil {
+	keys := loginKeys(email, client)
+	if err := take(ctx, a.Throttles.Login, keys...); err != nil {
 		return TokenPair{}, err
 	}
-	if err := throttled(ctx, a.Throttles.Sensitive, "restore:ip:"+client.IP); err != nil {
-		return TokenPair{}, err
-	}
-	if err := record(ctx, a.Throttles.Sensitive, "restore:ip:"+client.IP); err != nil {
+	if err := take(ctx, a.Throttles.Sensitive, "restore:ip:"+client.IP); err != nil {
+		if gerr := giveBack(ctx, a.Throttles.Login, keys...); gerr != nil {
+			return TokenPair{}, gerr
+		}
 		return TokenPair{}, err
 	}
 	u, ok, err := a.verifyPassword(ctx, email, password)
@@ -156,9 +149,7 @@ func (a *Auth) Restore(ctx context.Context, email, password string, client Clien
 		return TokenPair{}, err
 	}
 	if !ok || u.Status != domain.StatusActive {
-		if err := record(ctx, a.Throttles.Login, keys...); err != nil {
-			return TokenPair{}, err
-		}
+		// The attempts taken stay counted: this was a failure.
 		err := a.audit(ctx, "", client.IP, domain.AuditLoginFailure, "user", u.ID,
 			map[string]any{"route": "restore"})
 		if err != nil {
@@ -174,8 +165,8 @@ func (a *Auth) Restore(ctx context.Context, email, password string, client Clien
 			return TokenPair{}, err
 		}
 	}
-	if err := a.Throttles.Login.Reset(ctx, keys[0]); err != nil {
-		return TokenPair{}, fmt.Errorf("throttle: %w", err)
+	if err := a.loginSucceeded(ctx, keys); err != nil {
+		return TokenPair{}, err
 	}
 	return a.openSession(ctx, u, client, map[string]any{"route": "restore"})
 }

@@ -22,13 +22,17 @@ type Mailer interface {
 }
 
 // Throttle counts attempts per key (an account, a client address) over a
-// sliding window and says when a key has tried too often. Counts are
-// shared by every instance that shares the store.
+// sliding window. Counts are shared by every instance that shares the
+// store, and Take is atomic: however many requests race for one key, no
+// more than the limit get through inside a window.
 type Throttle interface {
-	// Blocked reports whether key may not try now, and for how long.
-	Blocked(ctx context.Context, key string) (bool, time.Duration, error)
-	// Record counts one attempt (for logins: one failure) against key.
-	Record(ctx context.Context, key string) error
+	// Take counts one attempt against key and returns 0 when key has room
+	// left inside the window; when it has none, it counts nothing and
+	// returns how long until it has (always more than 0).
+	Take(ctx context.Context, key string) (wait time.Duration, err error)
+	// GiveBack uncounts one attempt taken for key: one that turned out
+	// not to count, such as a login that succeeded.
+	GiveBack(ctx context.Context, key string) error
 	// Reset forgets the attempts of key, after a success.
 	Reset(ctx context.Context, key string) error
 }

@@ -631,6 +631,48 @@ func TestSensitiveRoutesAreThrottled(t *testing.T) {
 	assert.Equal(t, 5, at)
 }
 
+// Attempts sent all at once are counted before they are judged, so a
+// burst gets no more through than the same attempts one by one.
+func TestRacingAttemptsStayInsideTheLimits(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	s.register("racer@example.com")
+
+	burst := func(n int, call func(i int) response) map[int]int {
+		var (
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			counts = map[int]int{}
+			start  = make(chan struct{})
+		)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				r := call(i)
+				mu.Lock()
+				counts[r.Status]++
+				mu.Unlock()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		return counts
+	}
+
+	logins := burst(40, func(i int) response {
+		return s.call("POST", "/v1/auth/login", "",
+			creds{"racer@example.com", "wrong guess " + strconv.Itoa(i)})
+	})
+	assert.Equal(t, map[int]int{http.StatusUnauthorized: 5, http.StatusTooManyRequests: 35}, logins)
+
+	forgots := burst(20, func(int) response {
+		return s.call("POST", "/v1/auth/password/forgot", "", map[string]string{"email": "racer@example.com"})
+	})
+	assert.Equal(t, map[int]int{http.StatusAccepted: 5, http.StatusTooManyRequests: 15}, forgots)
+}
+
 func TestOwnerIsMailedOnAccountChanges(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "mail")

@@ -2,6 +2,7 @@ package fakes
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -429,7 +430,9 @@ func (m *Mailer) Messages() []ports.MailMessage {
 	return append([]ports.MailMessage(nil), m.Sent...)
 }
 
-// Throttle blocks a key after Max records, for Wait; Max 0 never blocks.
+// Throttle lets Max attempts per key through and refuses the next for
+// Wait (a second when unset); Max 0 never refuses. There is no window:
+// counts only go down by GiveBack and Reset.
 type Throttle struct {
 	mu     sync.Mutex
 	Max    int
@@ -437,25 +440,35 @@ type Throttle struct {
 	counts map[string]int
 }
 
-// Blocked reports whether key reached Max.
-func (t *Throttle) Blocked(_ context.Context, key string) (bool, time.Duration, error) {
+// Take counts one attempt unless key already has Max.
+func (t *Throttle) Take(_ context.Context, key string) (time.Duration, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.Max > 0 && t.counts[key] >= t.Max {
-		return true, t.Wait, nil
+		return cmp.Or(t.Wait, time.Second), nil
 	}
-	return false, 0, nil
-}
-
-// Record counts one attempt.
-func (t *Throttle) Record(_ context.Context, key string) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.counts == nil {
 		t.counts = map[string]int{}
 	}
 	t.counts[key]++
+	return 0, nil
+}
+
+// GiveBack uncounts one attempt.
+func (t *Throttle) GiveBack(_ context.Context, key string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.counts[key] > 0 {
+		t.counts[key]--
+	}
 	return nil
+}
+
+// Count is the number of attempts counted for key.
+func (t *Throttle) Count(key string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.counts[key]
 }
 
 // Reset forgets key.
