@@ -13,6 +13,15 @@ import (
 // transaction control, which would break the single transaction of a
 // restore. It follows SQL's quoting (strings, identifiers, dollar quotes,
 // comments) and COPY data, so text inside those is left alone.
+//
+// Where psql's reading could differ from ours it refuses rather than
+// guesses: a quote right after a backslash inside a string (an escape in
+// E” strings or with standard_conforming_strings off), and any change of
+// standard_conforming_strings or client_encoding, which change how psql
+// splits what follows. This guards the restoring client only: the SQL
+// itself runs with the restoring role's rights, so BACKUP_DIR must be
+// writable by the service alone (its checksums prove integrity, not
+// origin).
 type sqlScan struct {
 	pending []byte // an unfinished line
 	state   scanState
@@ -23,6 +32,17 @@ type sqlScan struct {
 }
 
 type scanState int
+
+// stmtCap bounds what is kept of one statement's unquoted text: enough for
+// any COPY header pg_dump writes.
+const stmtCap = 64 << 10
+
+// settingLines are the only lines that may name the settings that change
+// how psql splits its input; pg_dump writes exactly these.
+var settingLines = map[string]bool{
+	"SET standard_conforming_strings = on;": true,
+	"SET client_encoding = 'UTF8';":         true,
+}
 
 const (
 	sNormal scanState = iota
@@ -79,6 +99,11 @@ func (s *sqlScan) line(line string) {
 		}
 		return
 	}
+	if lower := strings.ToLower(line); (strings.Contains(lower, "standard_conforming_strings") ||
+		strings.Contains(lower, "client_encoding")) && !settingLines[strings.TrimSpace(line)] {
+		s.fail("a change of standard_conforming_strings or client_encoding")
+		return
+	}
 	if s.state == sNormal && strings.HasPrefix(strings.TrimLeft(line, " \t"), `\`) {
 		cmd := strings.TrimLeft(line, " \t")
 		if strings.HasPrefix(cmd, `\restrict `) || strings.HasPrefix(cmd, `\unrestrict `) {
@@ -91,7 +116,9 @@ func (s *sqlScan) line(line string) {
 		c := line[i]
 		switch s.state {
 		case sSingle:
-			if c == '\'' {
+			if c == '\'' && i > 0 && line[i-1] == '\\' {
+				s.fail("a quote after a backslash inside a string, which psql may read as an escape")
+			} else if c == '\'' {
 				s.state = sNormal
 			}
 		case sDouble:
@@ -133,7 +160,8 @@ func (s *sqlScan) normal(line string, i int) int {
 		s.state = sSingle
 	case c == '"':
 		s.state = sDouble
-	case c == '$':
+	case c == '$' && (i == 0 || !identByte(line[i-1])):
+		// After an identifier byte, $ continues the identifier (a$b$).
 		if tag, ok := dollarTag(line[i:]); ok {
 			s.state, s.dollar = sDollar, tag
 			return i + len(tag) - 1
@@ -145,7 +173,7 @@ func (s *sqlScan) normal(line string, i int) int {
 		s.statementEnd()
 		return i
 	}
-	if s.stmt.Len() < 200 {
+	if s.stmt.Len() < stmtCap {
 		s.stmt.WriteByte(c)
 	}
 	return i
@@ -178,6 +206,13 @@ func dollarTag(s string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// identByte reports whether b can continue an identifier (or a number)
+// for PostgreSQL's lexer.
+func identByte(b byte) bool {
+	return b == '_' || b == '$' || b >= 0x80 ||
+		('a' <= b && b <= 'z') || ('A' <= b && b <= 'Z') || ('0' <= b && b <= '9')
 }
 
 func firstWord(s string) string {

@@ -64,6 +64,14 @@ func TestSQLScanRefusesMetaCommandsAndTransactionControl(t *testing.T) {
 		"start transaction":   "START TRANSACTION;\n",
 		"rollback no newline": "ROLLBACK;",
 		"after copy":          "COPY t (a) FROM stdin;\n1\n\\.\n\\! id\n",
+		// psql reads x$a$ as one identifier, not as a dollar quote.
+		"dollar after identifier": "SELECT 1 AS x$a$ \\! touch /tmp/pwned\nSELECT 1 $a$;\n",
+		// In E'' strings \' is an escaped quote, so psql sees \! outside.
+		"escaped quote in E string":  "SELECT E'\\'' \\! touch /tmp/pwned\n'';\n",
+		"escaped quote, strings off": "SELECT '\\'' \\! id\n'';\n",
+		"strings off":                "SET standard_conforming_strings = off;\n",
+		"strings off by function":    "SELECT pg_catalog.set_config('standard_conforming_strings', 'off', false);\n",
+		"other client encoding":      "SET client_encoding = 'SJIS';\n",
 	}
 	for name, text := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -72,4 +80,12 @@ func TestSQLScanRefusesMetaCommandsAndTransactionControl(t *testing.T) {
 		})
 	}
 	assert.True(t, strings.Contains(scanAll("\\! id\n", 64).Error(), `\!`))
+}
+
+// A COPY header longer than a few hundred bytes still opens COPY data, so
+// the backslashes of that data are not taken for meta-commands.
+func TestSQLScanLongCopyHeader(t *testing.T) {
+	cols := strings.Repeat("a_rather_long_column_name, ", 40) + "last"
+	dump := "COPY public.wide (" + cols + ") FROM stdin;\n\\N\tx\\\\y\n\\.\n"
+	assert.NoError(t, scanAll(dump, 5))
 }
