@@ -234,13 +234,9 @@ func (a *Admin) CreatePermission(ctx context.Context, p Principal, perm domain.P
 			return err
 		}
 		// The admin role holds every permission, so that administrators
-		// can grant the new one without granting what they lack.
-		admin, err := a.Roles.Role(ctx, domain.RoleAdmin)
-		if err != nil {
-			return err
-		}
-		err = a.Roles.SetRolePermissions(ctx, domain.RoleAdmin, append(admin.Permissions, perm.Name))
-		if err != nil {
+		// can grant the new one without granting what they lack. A grant,
+		// not a read and replace: permissions created at once all land.
+		if err := a.Roles.GrantPermissions(ctx, domain.RoleAdmin, []string{perm.Name}); err != nil {
 			return err
 		}
 		return a.audit(ctx, p.UserID, p.IP, domain.AuditPermissionCreate, "permission", perm.Name,

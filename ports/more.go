@@ -87,6 +87,10 @@ type RoleAdmin interface {
 	// SetRolePermissions replaces the permissions of a role;
 	// domain.ErrNotFound when the role or a permission does not exist.
 	SetRolePermissions(ctx context.Context, name string, perms []string) error
+	// GrantPermissions adds permissions to a role and keeps those it holds,
+	// in one step, so concurrent grants all land; domain.ErrNotFound when
+	// the role or a permission does not exist.
+	GrantPermissions(ctx context.Context, name string, perms []string) error
 	// DeleteRole removes a role; domain.ErrNotFound when it does not exist,
 	// domain.ErrConflict when a user still holds it.
 	DeleteRole(ctx context.Context, name string) error

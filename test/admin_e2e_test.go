@@ -900,3 +900,33 @@ func TestLastAdminSurvivesConcurrentDemotions(t *testing.T) {
 		}
 	}
 }
+
+// Permissions created at the same moment all reach the admin role, so an
+// administrator can grant every one of them afterwards.
+func TestConcurrentPermissionsAllReachAdmin(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, e2eAdminSettings()...)
+	admin := e2eAdminToken(t, s)
+
+	var wg sync.WaitGroup
+	names := make([]string, 12)
+	for i := range names {
+		names[i] = "burst:p" + strconv.Itoa(i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := s.call("POST", "/v1/admin/permissions", admin, map[string]any{"name": names[i]})
+			assert.Equal(t, http.StatusCreated, r.Status, string(r.Raw))
+		}()
+	}
+	wg.Wait()
+
+	role := s.call("GET", "/v1/admin/roles/admin", admin, nil)
+	require.Equal(t, http.StatusOK, role.Status, string(role.Raw))
+	held, _ := role.JSON["permissions"].([]any)
+	for _, n := range names {
+		assert.Contains(t, held, n)
+	}
+	r := s.call("POST", "/v1/admin/roles", admin, map[string]any{"name": "bursty", "permissions": names})
+	assert.Equal(t, http.StatusCreated, r.Status, string(r.Raw))
+}

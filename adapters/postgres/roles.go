@@ -163,6 +163,16 @@ func (s *Roles) SetRolePermissions(ctx context.Context, name string, perms []str
 	})
 }
 
+// GrantPermissions adds permissions to a role without touching the others.
+func (s *Roles) GrantPermissions(ctx context.Context, name string, perms []string) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		if _, err := s.Role(ctx, name); err != nil {
+			return err
+		}
+		return s.grant(ctx, name, perms)
+	})
+}
+
 // DeleteRole removes a role that nobody holds.
 func (s *Roles) DeleteRole(ctx context.Context, name string) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {

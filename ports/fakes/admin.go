@@ -268,6 +268,20 @@ func (r *Roles) SetRolePermissions(_ context.Context, name string, perms []strin
 	return nil
 }
 
+// GrantPermissions adds permissions to a role.
+func (r *Roles) GrantPermissions(_ context.Context, name string, perms []string) error {
+	role, ok := r.roles[name]
+	if !ok {
+		return domain.ErrNotFound
+	}
+	if err := r.known(perms); err != nil {
+		return err
+	}
+	role.Permissions = domain.SortedUnique(append(role.Permissions, perms...))
+	r.sync()
+	return nil
+}
+
 // DeleteRole removes a role nobody holds.
 func (r *Roles) DeleteRole(_ context.Context, name string) error {
 	if _, ok := r.roles[name]; !ok {

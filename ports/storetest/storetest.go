@@ -475,6 +475,18 @@ func testRoles(t *testing.T, s Stores) {
 		"a refused change keeps the old permissions")
 	assert.ErrorIs(t, s.Roles.SetRolePermissions(ctx, "ghost", nil), domain.ErrNotFound)
 
+	// A grant adds and keeps: held ones stay, a repeat is harmless.
+	require.NoError(t, s.Roles.GrantPermissions(ctx, "support",
+		[]string{domain.PermUsersRead, domain.PermRolesRead}))
+	got, err = s.Roles.Role(ctx, "support")
+	require.NoError(t, err)
+	assert.Equal(t, []string{domain.PermBackupsRead, domain.PermRolesRead, domain.PermUsersRead}, got.Permissions)
+	assert.ErrorIs(t, s.Roles.GrantPermissions(ctx, "support", []string{"nope:nope"}), domain.ErrNotFound)
+	assert.ErrorIs(t, s.Roles.GrantPermissions(ctx, "ghost", []string{domain.PermUsersRead}), domain.ErrNotFound)
+	got, err = s.Roles.Role(ctx, "support")
+	require.NoError(t, err)
+	assert.Len(t, got.Permissions, 3, "a refused grant changes nothing")
+
 	require.NoError(t, s.Roles.SetRolePermissions(ctx, "support", nil))
 	u, err = s.Users.ByID(ctx, ana.ID)
 	require.NoError(t, err)
