@@ -19,13 +19,25 @@ var _ ports.ResetStore = (*Resets)(nil)
 // NewResets returns the reset token store.
 func NewResets(db *DB) *Resets { return &Resets{db: db} }
 
+// resetLockClass keys the advisory locks of Replace apart from others.
+const resetLockClass = 0x52455354 // "REST"
+
 // Replace stores t and kills every other unused token of its user.
 func (s *Resets) Replace(ctx context.Context, t domain.ResetToken) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
+		// Replacements for one account take turns, so the second sees the
+		// first's token and retires it: one live token at a time. An
+		// advisory lock, not the account's row: a reset in flight holds its
+		// token and then updates the account, and must not wait on us.
+		_, err := s.db.q(ctx).ExecContext(ctx,
+			`SELECT pg_advisory_xact_lock($1, hashtext($2))`, resetLockClass, t.UserID)
+		if err != nil {
+			return fmt.Errorf("lock account: %w", err)
+		}
 		if err := s.UseAll(ctx, t.UserID, t.CreatedAt); err != nil {
 			return err
 		}
-		_, err := s.db.q(ctx).ExecContext(ctx, `
+		_, err = s.db.q(ctx).ExecContext(ctx, `
 			INSERT INTO password_reset_tokens (token_hash, user_id, created_at, expires_at)
 			VALUES ($1, $2, $3, $4)`, t.Hash, t.UserID, t.CreatedAt, t.ExpiresAt)
 		if err != nil {

@@ -168,3 +168,34 @@ func migrationCount(t *testing.T) int {
 	require.NotZero(t, n)
 	return n
 }
+
+// Reset tokens issued for one account at the same moment leave exactly
+// one usable: each replacement retires the ones before it.
+func TestConcurrentResetTokensLeaveOneLive(t *testing.T) {
+	ctx := context.Background()
+	sqlDB := migrated(t)
+	d := postgres.NewDB(sqlDB)
+	users := postgres.NewUsers(d)
+	u := domain.User{ID: "00000000-0000-4000-8000-000000000001", Email: "reset@example.com",
+		Status: domain.StatusActive, PasswordHash: "h", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	require.NoError(t, users.Create(ctx, u, domain.EmailKey(u.Email), []string{domain.RoleUser}))
+	resets := postgres.NewResets(d)
+
+	const n = 12
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			now := time.Now()
+			errs <- resets.Replace(ctx, domain.ResetToken{
+				Hash: bytes.Repeat([]byte{byte(i + 1)}, 32), UserID: u.ID,
+				CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+		}(i)
+	}
+	for i := 0; i < n; i++ {
+		require.NoError(t, <-errs)
+	}
+	var live int
+	require.NoError(t, sqlDB.Get(&live,
+		`SELECT count(*) FROM password_reset_tokens WHERE user_id = $1 AND used_at IS NULL`, u.ID))
+	assert.Equal(t, 1, live)
+}
