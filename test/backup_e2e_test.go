@@ -841,6 +841,13 @@ func TestBackupAdminRoutes(t *testing.T) {
 	}
 	assert.Empty(t, bkPeriodicFiles(t, dir), "a plain user ran a backup")
 
+	// The route takes no body; one it would ignore is refused, and runs nothing.
+	junk := s.call("POST", "/v1/admin/backups", admin, "junk", "Content-Type", "text/plain")
+	assert.Equal(t, http.StatusUnsupportedMediaType, junk.Status, string(junk.Raw))
+	field := s.call("POST", "/v1/admin/backups", admin, `{"keep":1}`)
+	assert.Equal(t, http.StatusBadRequest, field.Status, string(field.Raw))
+	assert.Empty(t, bkPeriodicFiles(t, dir), "a refused request ran a backup")
+
 	r := s.call("POST", "/v1/admin/backups", admin, nil)
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Raw))
 	name := r.str("name")

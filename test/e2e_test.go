@@ -402,6 +402,15 @@ func TestOperationalRoutes(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, nf.Status)
 	assert.Equal(t, http.StatusMethodNotAllowed, s.call("PUT", "/v1/auth/login", "", nil).Status)
 
+	// HEAD goes wherever GET does, with the same status and no body.
+	head := s.call("HEAD", "/healthz", "", nil)
+	assert.Equal(t, http.StatusOK, head.Status)
+	assert.Empty(t, head.Raw)
+	assert.Equal(t, http.StatusUnauthorized, s.call("HEAD", "/v1/users/me", "", nil).Status)
+	wrong := s.call("DELETE", "/healthz", "", nil)
+	assert.Equal(t, http.StatusMethodNotAllowed, wrong.Status)
+	assert.Equal(t, "GET, HEAD", wrong.Header.Get("Allow"))
+
 	keep := s.call("GET", "/healthz", "", nil, "X-Request-Id", "abc-123_x.y")
 	assert.Equal(t, "abc-123_x.y", keep.Header.Get("X-Request-Id"))
 	fresh := s.call("GET", "/healthz", "", nil, "X-Request-Id", "bad id with spaces")

@@ -51,6 +51,9 @@ func decode(w http.ResponseWriter, r *http.Request, dst any, optional bool) erro
 	if !utf8.Valid(raw) || loneSurrogate(raw) {
 		return badRequest("malformed_body", "the request body must be valid UTF-8")
 	}
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return badRequest("malformed_body", "the request body must be a JSON object")
+	}
 	if err := checkKeys(raw, dst); err != nil {
 		return err
 	}
@@ -64,6 +67,19 @@ func decode(w http.ResponseWriter, r *http.Request, dst any, optional bool) erro
 		return badRequest("malformed_body", "the request body must hold exactly one JSON object")
 	}
 	return nil
+}
+
+// noBody guards a route that takes no body: one sent anyway must be an
+// empty JSON object, so a client that thinks it is sending something
+// hears that nothing is read (415 for another type, 400 for any field).
+func noBody(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := decode(w, r, &struct{}{}, true); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		next(w, r)
+	}
 }
 
 func isJSON(contentType string) bool {

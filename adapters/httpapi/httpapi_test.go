@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,6 +103,86 @@ func TestRunBackupAnswers(t *testing.T) {
 			if c.name == "dump failed" {
 				assert.Equal(t, 1, c.dumper.DumpCalls(), "an HTTP caller gets one attempt")
 			}
+		})
+	}
+}
+
+// A route that takes no body still answers a body it would ignore: 415
+// for another type, 400 for any field or a null; nothing, or {}, passes.
+func TestNoBodyRoutesRefuseWhatTheyWouldIgnore(t *testing.T) {
+	cases := []struct {
+		name, ctype, body string
+		status            int
+	}{
+		{"nothing", "", "", http.StatusNoContent},
+		{"empty object", "application/json", "{}", http.StatusNoContent},
+		{"text", "text/plain", "junk", http.StatusUnsupportedMediaType},
+		{"a field", "application/json", `{"x":1}`, http.StatusBadRequest},
+		{"null", "application/json", "null", http.StatusBadRequest},
+		{"array", "application/json", "[]", http.StatusBadRequest},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			called := false
+			h := noBody(func(w http.ResponseWriter, _ *http.Request) {
+				called = true
+				w.WriteHeader(http.StatusNoContent)
+			})
+			r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(c.body))
+			if c.ctype != "" {
+				r.Header.Set("Content-Type", c.ctype)
+			}
+			r = r.WithContext(context.WithValue(r.Context(), keyLogger, slog.New(slog.NewTextHandler(io.Discard, nil))))
+			w := httptest.NewRecorder()
+
+			h(w, r)
+
+			assert.Equal(t, c.status, w.Code, w.Body.String())
+			assert.Equal(t, c.status == http.StatusNoContent, called, "the handler runs only when the body is nothing")
+		})
+	}
+}
+
+// A JSON null is not an object, for routes that take a body too.
+func TestDecodeRefusesNull(t *testing.T) {
+	var dst struct {
+		Name *string `json:"name"`
+	}
+	r := httptest.NewRequest(http.MethodPatch, "/x", strings.NewReader(" null "))
+	r.Header.Set("Content-Type", "application/json")
+
+	err := decode(httptest.NewRecorder(), r, &dst, false)
+
+	var he *httpError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, http.StatusBadRequest, he.status)
+}
+
+// A query string that cannot be read whole is refused, not half read.
+func TestQueryStringIsReadWholeOrRefused(t *testing.T) {
+	cases := map[string]int{
+		"status=active&q=ana":  http.StatusNoContent,
+		"q=100%25":             http.StatusNoContent,
+		"status=%zz":           http.StatusBadRequest,
+		"action=login%":        http.StatusBadRequest,
+		"page=1&page=2":        http.StatusBadRequest,
+		"q=%00":                http.StatusBadRequest,
+		"q=%C3%28":             http.StatusBadRequest,
+		"":                     http.StatusNoContent,
+		"permanent=true&x=%2G": http.StatusBadRequest,
+	}
+	for query, want := range cases {
+		t.Run(query, func(t *testing.T) {
+			h := saneInput(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			r := httptest.NewRequest(http.MethodGet, "/v1/admin/users?"+query, nil)
+			r = r.WithContext(context.WithValue(r.Context(), keyLogger, slog.New(slog.NewTextHandler(io.Discard, nil))))
+			w := httptest.NewRecorder()
+
+			h.ServeHTTP(w, r)
+
+			assert.Equal(t, want, w.Code, w.Body.String())
 		})
 	}
 }

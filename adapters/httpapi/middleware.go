@@ -2,10 +2,12 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -242,7 +244,21 @@ func saneInput(next http.Handler) http.Handler {
 				return
 			}
 		}
-		for name, values := range r.URL.Query() {
+		// url.Values would drop a pair it cannot decode and keep the first
+		// of a repeated name, so a filter could vanish without a word.
+		query, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			writeError(w, r, badRequest("malformed_parameter",
+				"the query string is not valid: a % must start an escape such as %25"))
+			return
+		}
+		for name, values := range query {
+			if len(values) > 1 {
+				writeError(w, r, badRequest("malformed_parameter",
+					fmt.Sprintf("the query parameter %q is given more than once", name),
+					domain.FieldError{Field: name, Message: "must be given once"}))
+				return
+			}
 			for _, v := range values {
 				if !cleanText(name) || !cleanText(v) {
 					writeError(w, r, badRequest("malformed_parameter",

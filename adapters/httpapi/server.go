@@ -112,26 +112,26 @@ func (s *Server) routes() []route {
 		{http.MethodDelete, "/v1/users/me", bearer, s.deleteMe},
 		{http.MethodPost, "/v1/users/me/password", bearer, s.changePassword},
 		{http.MethodGet, "/v1/users/me/sessions", bearer, s.sessions},
-		{http.MethodDelete, "/v1/users/me/sessions/{id}", bearer, s.revokeSession},
+		{http.MethodDelete, "/v1/users/me/sessions/{id}", bearer, noBody(s.revokeSession)},
 
 		{http.MethodGet, "/v1/admin/users", domain.PermUsersRead, s.listUsers},
 		{http.MethodPost, "/v1/admin/users", domain.PermUsersWrite, s.createUser},
 		{http.MethodGet, "/v1/admin/users/{id}", domain.PermUsersRead, s.getUser},
 		{http.MethodPatch, "/v1/admin/users/{id}", domain.PermUsersWrite, s.updateUser},
-		{http.MethodDelete, "/v1/admin/users/{id}", domain.PermUsersDelete, s.deleteUser},
-		{http.MethodPost, "/v1/admin/users/{id}/restore", domain.PermUsersWrite, s.restoreUser},
+		{http.MethodDelete, "/v1/admin/users/{id}", domain.PermUsersDelete, noBody(s.deleteUser)},
+		{http.MethodPost, "/v1/admin/users/{id}/restore", domain.PermUsersWrite, noBody(s.restoreUser)},
 		{http.MethodPut, "/v1/admin/users/{id}/roles", domain.PermRolesAssign, s.setUserRoles},
 		{http.MethodGet, "/v1/admin/roles", domain.PermRolesRead, s.listRoles},
 		{http.MethodPost, "/v1/admin/roles", domain.PermRolesManage, s.createRole},
 		{http.MethodGet, "/v1/admin/roles/{name}", domain.PermRolesRead, s.getRole},
 		{http.MethodPatch, "/v1/admin/roles/{name}", domain.PermRolesManage, s.describeRole},
 		{http.MethodPut, "/v1/admin/roles/{name}/permissions", domain.PermRolesManage, s.setRolePermissions},
-		{http.MethodDelete, "/v1/admin/roles/{name}", domain.PermRolesManage, s.deleteRole},
+		{http.MethodDelete, "/v1/admin/roles/{name}", domain.PermRolesManage, noBody(s.deleteRole)},
 		{http.MethodGet, "/v1/admin/permissions", domain.PermRolesRead, s.listPermissions},
 		{http.MethodPost, "/v1/admin/permissions", domain.PermRolesManage, s.createPermission},
 		{http.MethodGet, "/v1/admin/audit-events", domain.PermAuditRead, s.listAudit},
 		{http.MethodGet, "/v1/admin/backups", domain.PermBackupsRead, s.listBackups},
-		{http.MethodPost, "/v1/admin/backups", domain.PermBackupsRun, s.runBackup},
+		{http.MethodPost, "/v1/admin/backups", domain.PermBackupsRun, noBody(s.runBackup)},
 
 		{http.MethodGet, "/.well-known/jwks.json", public, s.jwks},
 		{http.MethodGet, "/healthz", public, s.healthz},
@@ -167,7 +167,11 @@ func (s *Server) router() *mux.Router {
 		if rt.access != public {
 			h = s.authenticate(rt.access, h)
 		}
-		r.Handle(rt.path, h).Methods(rt.method)
+		methods := []string{rt.method}
+		if rt.method == http.MethodGet {
+			methods = append(methods, http.MethodHead) // net/http drops the body
+		}
+		r.Handle(rt.path, h).Methods(methods...)
 	}
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		writeProblem(w, req, problem{Status: http.StatusNotFound, Code: "not_found",
@@ -184,7 +188,7 @@ func (s *Server) router() *mux.Router {
 // allowed lists the methods the router serves at the request's path.
 func allowed(r *mux.Router, req *http.Request) []string {
 	var out []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut,
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
 		http.MethodPatch, http.MethodDelete} {
 		probe := req.Clone(req.Context())
 		probe.Method = m
