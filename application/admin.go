@@ -75,6 +75,8 @@ func (a *Admin) ListUsers(ctx context.Context, f ports.UserFilter) (Page[domain.
 	if err := v.Err(); err != nil {
 		return Page[domain.User]{}, err
 	}
+	// Stored emails and names are NFC: a decomposed search must find them.
+	f.Query = domain.NormalizeText(f.Query)
 	items, total, err := a.Admin.List(ctx, f)
 	if err != nil {
 		return Page[domain.User]{}, err

@@ -57,7 +57,7 @@ func listFixture(t *testing.T, e *env) map[string]domain.User {
 		{"ana", "ana@example.com", "Ana Lima"},
 		{"bob", "Bob@Example.com", "Bob Stone"},
 		{"carla", "carla@example.org", "Carla Banana"},
-		{"dan", "dan@example.net", "Dan"},
+		{"dan", "dan@example.net", "Dan M\u00fcller"},
 	} {
 		u, err := e.auth.Register(ctx, in.email, goodPassword, in.name)
 		require.NoError(t, err)
@@ -85,6 +85,8 @@ func TestAdminListUsersFilters(t *testing.T) {
 		{name: "q matches the domain", filter: ports.UserFilter{Query: "Example.ORG"},
 			want: []string{"carla"}, wantTotal: 1},
 		{name: "q matches nothing", filter: ports.UserFilter{Query: "zz"}, want: []string{}},
+		{name: "q in NFD finds the NFC name", filter: ports.UserFilter{Query: "mu\u0308ller"},
+			want: []string{"dan"}, wantTotal: 1},
 		{name: "status deleted", filter: ports.UserFilter{Status: "deleted"},
 			want: []string{"carla"}, wantTotal: 1},
 		{name: "status disabled", filter: ports.UserFilter{Status: "disabled"},

@@ -81,10 +81,13 @@ func ParseEmail(raw string) (Email, error) {
 	}
 	for _, r := range addr {
 		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) ||
-			r == '<' || r == '>' ||
+			r == '<' || r == '>' || r == '(' || r == ')' || r == '[' || r == ']' || r == ':' ||
 			r == ',' || r == ';' || r == '"' || r == '\\' {
 			return Email{}, Invalid("email", "contains a character not allowed in an address")
 		}
+	}
+	if startsWithMark(local) || startsWithMark(host) {
+		return Email{}, Invalid("email", "must not start a part with a combining mark")
 	}
 	if strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") ||
 		strings.Contains(local, "..") {
@@ -99,6 +102,16 @@ func ParseEmail(raw string) (Email, error) {
 	}
 	return Email{Address: addr, Key: EmailKey(addr)}, nil
 }
+
+// startsWithMark reports whether s begins with a combining mark, which
+// has no character of its own to combine with.
+func startsWithMark(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.Is(unicode.M, r)
+}
+
+// NormalizeText returns s in NFC, the form emails and names are stored in.
+func NormalizeText(s string) string { return norm.NFC.String(s) }
 
 // EmailKey returns the form of an address that uniqueness is decided on:
 // NFC, case-folded, NFC again (folding can denormalise).

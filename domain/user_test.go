@@ -82,6 +82,12 @@ func TestParseEmail(t *testing.T) {
 		{name: "semicolon", raw: "ana;bo@example.com", wantErr: true},
 		{name: "quote", raw: `"ana"@example.com`, wantErr: true},
 		{name: "backslash", raw: `ana\@example.com`, wantErr: true},
+		{name: "comment", raw: "ana(comment)@example.com", wantErr: true},
+		{name: "brackets", raw: "ana@[192.0.2.1]", wantErr: true},
+		{name: "colon", raw: "ana:bo@example.com", wantErr: true},
+		{name: "only a combining mark", raw: "\u0301@example.com", wantErr: true},
+		{name: "domain starts with a mark", raw: "ana@\u0308example.com", wantErr: true},
+		{name: "mark after a letter is fine", raw: "ana\u0301@example.com", want: "an\u00e1@example.com"},
 		{name: "invalid UTF-8", raw: "ana\xff@example.com", wantErr: true},
 		{name: "truncated UTF-8", raw: "ana\xc3@example.com", wantErr: true},
 	}
