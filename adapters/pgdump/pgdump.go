@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -416,7 +417,7 @@ func (t *Tools) finish(ctx context.Context, p *proc) error {
 	}
 	if msg := strings.TrimSpace(p.stderr.String()); msg != "" {
 		t.log.Warn("PostgreSQL tool succeeded with messages",
-			"tool", p.tool, "stderr", redact(msg, t.secrets))
+			"tool", p.tool, "stderr", t.scrub(msg))
 	}
 	return nil
 }
@@ -427,9 +428,32 @@ func (t *Tools) toolError(ctx context.Context, p *proc, err error) error {
 	}
 	return &ToolError{
 		Tool:   p.tool,
-		Stderr: redact(strings.TrimSpace(p.stderr.String()), t.secrets),
+		Stderr: t.scrub(strings.TrimSpace(p.stderr.String())),
 		Err:    err,
 	}
+}
+
+// rowData matches where PostgreSQL quotes the data of a row in a message:
+// a COPY line, a key's value, a failing row.
+var rowData = regexp.MustCompile(`(?m)(CONTEXT:\s+COPY [^,\n]+, line \d+(?:, column [^:\n]+)?): .*$` +
+	`|(Key \([^)\n]*\)=)\(.*?\)( already exists| is not present| conflicts)` +
+	`|(Failing row contains ).*$`)
+
+// scrub makes a tool's message safe to keep in logs: the connection's
+// secrets become ***, and row data quoted by PostgreSQL (account emails,
+// password hashes) is left out.
+func (t *Tools) scrub(msg string) string {
+	return rowData.ReplaceAllStringFunc(redact(msg, t.secrets), func(m string) string {
+		sm := rowData.FindStringSubmatch(m)
+		switch {
+		case sm[1] != "":
+			return sm[1] + ": (row data left out)"
+		case sm[2] != "":
+			return sm[2] + "(…)" + sm[3]
+		default:
+			return sm[4] + "(…)"
+		}
+	})
 }
 
 // notEmpty fails with ErrEmptyDump when br has nothing to read.

@@ -655,3 +655,28 @@ func (s *stopAfter) Close() error { s.closed = true; return nil }
 type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
+
+// A tool's message keeps its meaning but not the rows it quotes, nor the
+// connection's secrets.
+func TestScrubLeavesRowDataOut(t *testing.T) {
+	tools := &Tools{secrets: []string{"s3cr3t"}}
+	in := strings.Join([]string{
+		`pg_restore: error: could not execute query: ERROR:  invalid input syntax for type uuid: "x"`,
+		`CONTEXT:  COPY users, line 1: "6a76335a-0000 root@example.com Root $argon2id$v=19$m=19456,t=2,p=1$abc"`,
+		`CONTEXT:  COPY users, line 3, column email: "ana@example.com"`,
+		`DETAIL:  Key (email_key)=(ana@example.com) already exists.`,
+		`DETAIL:  Failing row contains (1, ana@example.com, $argon2id$v=19$x).`,
+		`psql: connection to server failed: password s3cr3t rejected`,
+	}, "\n")
+
+	out := tools.scrub(in)
+
+	for _, leak := range []string{"root@example.com", "ana@example.com", "argon2id", "s3cr3t"} {
+		assert.NotContains(t, out, leak)
+	}
+	for _, kept := range []string{"invalid input syntax for type uuid", "COPY users, line 1",
+		"COPY users, line 3, column email", "Key (email_key)=", "already exists", "Failing row contains",
+		"password *** rejected"} {
+		assert.Contains(t, out, kept)
+	}
+}
