@@ -171,6 +171,21 @@ func (a *Admin) mayGrantRoles(ctx context.Context, p Principal, roles []string) 
 	return nil
 }
 
+// mayManage refuses to let a caller change an account that holds a
+// permission the caller lacks: whoever may edit users cannot disable,
+// strip, delete or restore those who outrank them. An account's own
+// holder is not outranked by itself.
+func mayManage(p Principal, u domain.User) error {
+	if u.ID == p.UserID {
+		return nil
+	}
+	if missing := domain.Missing(p.Permissions, u.Permissions); len(missing) > 0 {
+		return domain.NewError(domain.ErrForbidden, "outranked",
+			"the account holds permissions the caller does not: %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
 // UserChange is what an administrator may change on an account.
 type UserChange struct {
 	Name   *string
@@ -197,6 +212,9 @@ func (a *Admin) UpdateUser(ctx context.Context, p Principal, id string, c UserCh
 	err := a.Tx.InTx(ctx, func(ctx context.Context) error {
 		u, err := a.findUser(ctx, id)
 		if err != nil {
+			return err
+		}
+		if err := mayManage(p, u); err != nil {
 			return err
 		}
 		id = u.ID // the stored form: every rule below compares ids
@@ -253,6 +271,9 @@ func (a *Admin) SetUserRoles(ctx context.Context, p Principal, id string, roles 
 		if err != nil {
 			return err
 		}
+		if err := mayManage(p, u); err != nil {
+			return err
+		}
 		id = u.ID // the stored form: the last-admin rule compares ids
 		var added []string
 		for _, r := range roles {
@@ -299,6 +320,9 @@ func (a *Admin) DeleteUser(ctx context.Context, p Principal, id string, permanen
 	if err != nil {
 		return err
 	}
+	if err := mayManage(p, u); err != nil {
+		return err
+	}
 	id = u.ID // the stored form: the last-admin rule compares ids
 	if permanent {
 		return a.Tx.InTx(ctx, func(ctx context.Context) error {
@@ -324,6 +348,9 @@ func (a *Admin) DeleteUser(ctx context.Context, p Principal, id string, permanen
 func (a *Admin) RestoreUser(ctx context.Context, p Principal, id string) (domain.User, error) {
 	u, err := a.findUser(ctx, id)
 	if err != nil {
+		return domain.User{}, err
+	}
+	if err := mayManage(p, u); err != nil {
 		return domain.User{}, err
 	}
 	if err := restore(ctx, a.Deps, a.cfg, u, p.UserID, p.IP); err != nil {

@@ -721,3 +721,64 @@ func TestAdminRestoreUnknownUser(t *testing.T) {
 
 	assert.ErrorIs(t, err, domain.ErrNotFound)
 }
+
+// Whoever may edit users cannot act on an account that holds permissions
+// it lacks; on a peer it may.
+func TestAdminCannotActOnThoseWhoOutrankIt(t *testing.T) {
+	ops := map[string]func(e *env, p application.Principal, id string) error{
+		"rename": func(e *env, p application.Principal, id string) error {
+			name := "renamed"
+			_, err := e.admin.UpdateUser(t.Context(), p, id, application.UserChange{Name: &name})
+			return err
+		},
+		"disable": func(e *env, p application.Principal, id string) error {
+			st := string(domain.StatusDisabled)
+			_, err := e.admin.UpdateUser(t.Context(), p, id, application.UserChange{Status: &st})
+			return err
+		},
+		"strip roles": func(e *env, p application.Principal, id string) error {
+			_, err := e.admin.SetUserRoles(t.Context(), p, id, []string{domain.RoleUser})
+			return err
+		},
+		"delete": func(e *env, p application.Principal, id string) error {
+			return e.admin.DeleteUser(t.Context(), p, id, false)
+		},
+		"purge": func(e *env, p application.Principal, id string) error {
+			return e.admin.DeleteUser(t.Context(), p, id, true)
+		},
+	}
+	for name, op := range ops {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			fxRole(t, e, "ops", domain.PermUsersRead, domain.PermUsersWrite, domain.PermUsersDelete,
+				domain.PermRolesAssign)
+			fxAdmin(t, e, "root@example.com")
+			second, _ := fxAdmin(t, e, "second@example.com")
+			_, _, p := fxAccount(t, e, "ops@example.com", "ops")
+			peer, _, _ := fxAccount(t, e, "peer@example.com", "ops")
+
+			err := op(e, p, second.ID)
+
+			assert.ErrorIs(t, err, domain.ErrForbidden)
+			after, gerr := e.users.ByID(t.Context(), second.ID)
+			require.NoError(t, gerr)
+			assert.Equal(t, second, after, "the administrator is untouched")
+			assert.NoError(t, op(e, p, peer.ID), "a peer holding nothing more may be managed")
+		})
+	}
+
+	t.Run("restore", func(t *testing.T) {
+		e := newEnv(t)
+		fxRole(t, e, "ops", domain.PermUsersRead, domain.PermUsersWrite, domain.PermUsersDelete)
+		_, root := fxAdmin(t, e, "root@example.com")
+		second, _ := fxAdmin(t, e, "second@example.com")
+		_, _, p := fxAccount(t, e, "ops@example.com", "ops")
+		require.NoError(t, e.admin.DeleteUser(t.Context(), root, second.ID, false))
+
+		_, err := e.admin.RestoreUser(t.Context(), p, second.ID)
+
+		assert.ErrorIs(t, err, domain.ErrForbidden)
+		_, err = e.admin.RestoreUser(t.Context(), root, second.ID)
+		assert.NoError(t, err, "an administrator may")
+	})
+}
