@@ -930,3 +930,34 @@ func TestConcurrentPermissionsAllReachAdmin(t *testing.T) {
 	r := s.call("POST", "/v1/admin/roles", admin, map[string]any{"name": "bursty", "permissions": names})
 	assert.Equal(t, http.StatusCreated, r.Status, string(r.Raw))
 }
+
+// A role that may edit users cannot turn on the administrators above it.
+func TestUserEditorsCannotActOnAdministrators(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, e2eAdminSettings()...)
+	admin := e2eAdminToken(t, s)
+	e2eCreateRole(t, s, admin, "ops", "users:read", "users:write", "users:delete", "roles:assign")
+	second := e2eCreateUser(t, s, admin, "second@example.com", "admin")
+	e2eCreateUser(t, s, admin, "ops@example.com", "ops")
+	peer := e2eCreateUser(t, s, admin, "peer@example.com", "ops")
+	ops, _ := e2eLogin(t, s, "ops@example.com", goodPassword)
+
+	for _, c := range []e2eAdminRoute{
+		{"PATCH", "/v1/admin/users/" + second, map[string]any{"status": "disabled"}},
+		{"PATCH", "/v1/admin/users/" + second, map[string]any{"name": "pwned"}},
+		{"PUT", "/v1/admin/users/" + second + "/roles", map[string]any{"roles": []string{}}},
+		{"DELETE", "/v1/admin/users/" + second, nil},
+		{"DELETE", "/v1/admin/users/" + second + "?permanent=true", nil},
+	} {
+		r := s.call(c.method, c.path, ops, c.body)
+		assert.Equal(t, http.StatusForbidden, r.Status, "%s %s: %s", c.method, c.path, r.Raw)
+		assert.Equal(t, "outranked", r.str("code"), "%s %s", c.method, c.path)
+	}
+	got := s.call("GET", "/v1/admin/users/"+second, admin, nil)
+	require.Equal(t, http.StatusOK, got.Status)
+	assert.Equal(t, "active", got.str("status"))
+	assert.Equal(t, []string{"admin", "user"}, e2eStrings(got.JSON["roles"]))
+
+	r := s.call("PATCH", "/v1/admin/users/"+peer, ops, map[string]any{"status": "disabled"})
+	assert.Equal(t, http.StatusOK, r.Status, "a peer may be managed: %s", r.Raw)
+}
