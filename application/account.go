@@ -2,7 +2,9 @@ package application
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"auth-service/domain"
 )
@@ -110,6 +112,9 @@ func (a *Account) ChangePassword(ctx context.Context, p Principal, current, next
 	}
 	err = a.Tx.InTx(ctx, func(ctx context.Context) error {
 		now := a.Clock.Now()
+		if err := a.stillSignedIn(ctx, p, now); err != nil {
+			return err
+		}
 		if err := a.Users.UpdatePasswordHash(ctx, u.ID, hash, now); err != nil {
 			return err
 		}
@@ -127,6 +132,21 @@ func (a *Account) ChangePassword(ctx context.Context, p Principal, current, next
 	return nil
 }
 
+// stillSignedIn locks the caller's account, then its session, and fails
+// with domain.ErrUnauthenticated when the session ended while the request
+// was being served (a logout of the other sessions, say): a session
+// revoked a moment ago must not change the password. Run in a transaction.
+func (a *Account) stillSignedIn(ctx context.Context, p Principal, now time.Time) error {
+	if _, err := a.Users.Lock(ctx, p.UserID); err != nil {
+		return err
+	}
+	s, err := a.Deps.Sessions.Lock(ctx, p.SessionID)
+	if errors.Is(err, domain.ErrNotFound) || (err == nil && !s.Active(now)) {
+		return domain.ErrUnauthenticated
+	}
+	return err
+}
+
 // DeleteSelf soft-deletes the caller's account after checking its
 // password: every session ends, the email stays reserved, and the owner can
 // restore it within the restore window. The last active administrator
@@ -142,12 +162,22 @@ func (a *Account) DeleteSelf(ctx context.Context, p Principal, password string) 
 	return softDelete(ctx, a.Deps, a.cfg, u, p.UserID, p.IP)
 }
 
+// errAlreadyDeleted stops a deletion that another request made first.
+var errAlreadyDeleted = errors.New("already deleted")
+
 // softDelete marks u deleted, ends its sessions and reset tokens, records
 // it and mails the owner; actor is who asked.
 func softDelete(ctx context.Context, d Deps, cfg Config, u domain.User, actor, ip string) error {
 	err := d.Tx.InTx(ctx, func(ctx context.Context) error {
 		if err := d.guardLastAdmin(ctx, u.ID); err != nil {
 			return err
+		}
+		// Looked at again under lock: a deletion that landed meanwhile is
+		// not made twice (nor its restore window restarted).
+		if cur, err := d.Users.Lock(ctx, u.ID); err != nil {
+			return err
+		} else if cur.DeletedAt != nil {
+			return errAlreadyDeleted
 		}
 		now := d.Clock.Now()
 		if err := d.Admin.SetDeleted(ctx, u.ID, &now, now); err != nil {
@@ -158,6 +188,9 @@ func softDelete(ctx context.Context, d Deps, cfg Config, u domain.User, actor, i
 		}
 		return d.audit(ctx, actor, ip, domain.AuditAccountDeleted, "user", u.ID, nil)
 	})
+	if errors.Is(err, errAlreadyDeleted) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

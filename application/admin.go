@@ -367,14 +367,20 @@ var (
 
 // restore clears the deletion of u, records it and mails the owner.
 func restore(ctx context.Context, d Deps, cfg Config, u domain.User, actor, ip string) error {
-	if u.DeletedAt == nil {
-		return errNotDeleted
-	}
 	now := d.Clock.Now()
-	if now.Sub(*u.DeletedAt) > cfg.RestoreWindow {
-		return errWindowGone
-	}
 	err := d.Tx.InTx(ctx, func(ctx context.Context) error {
+		// Looked at under lock: of two restores at once, one restores and
+		// the other finds the account not deleted.
+		cur, err := d.Users.Lock(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if cur.DeletedAt == nil {
+			return errNotDeleted
+		}
+		if now.Sub(*cur.DeletedAt) > cfg.RestoreWindow {
+			return errWindowGone
+		}
 		if err := d.Admin.SetDeleted(ctx, u.ID, nil, now); err != nil {
 			return err
 		}

@@ -182,11 +182,12 @@ func (a *Auth) Login(ctx context.Context, email, password string, client Client)
 	if a.Hasher.NeedsRehash(u.PasswordHash) {
 		// An upgrade that fails is retried at the next login; the login
 		// itself must not fail for it.
-		if hash, err := a.Hasher.Hash(ctx, password); err == nil {
-			_ = a.Users.UpdatePasswordHash(ctx, u.ID, hash, a.Clock.Now())
+		if hash, err := a.Hasher.Hash(ctx, password); err == nil &&
+			a.Users.UpdatePasswordHash(ctx, u.ID, hash, a.Clock.Now()) == nil {
+			u.PasswordHash = hash
 		}
 	}
-	return a.openSession(ctx, u, client, nil)
+	return a.openSession(ctx, u, password, client, nil)
 }
 
 // loginKeys are the throttle keys of a login: the account and the client.
@@ -203,13 +204,34 @@ func (a *Auth) loginSucceeded(ctx context.Context, keys []string) error {
 	return giveBack(ctx, a.Throttles.Login, keys[1])
 }
 
-// openSession starts a session and records the successful login in the
-// same transaction.
-func (a *Auth) openSession(ctx context.Context, u domain.User, client Client, details map[string]any) (TokenPair, error) {
+// openSession starts a session on u, whose password was just checked, and
+// records the successful login in the same transaction. It locks the
+// account and looks again: a password change, disable or deletion that
+// landed since the check refuses the login, as one that comes later ends
+// the session (see revokeEverything).
+func (a *Auth) openSession(ctx context.Context, u domain.User, password string, client Client,
+	details map[string]any) (TokenPair, error) {
 	var pair TokenPair
 	err := a.Tx.InTx(ctx, func(ctx context.Context) error {
-		var err error
-		if pair, err = a.startSession(ctx, u, client); err != nil {
+		cur, err := a.Users.Lock(ctx, u.ID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return errBadCredentials // purged meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		if !cur.CanAuthenticate() {
+			return errBadCredentials
+		}
+		if cur.PasswordHash != u.PasswordHash {
+			// Changed meanwhile; a rehash by a parallel login keeps the
+			// same password valid.
+			ok, err := a.Hasher.Verify(ctx, password, cur.PasswordHash)
+			if err != nil || !ok {
+				return errBadCredentials
+			}
+		}
+		if pair, err = a.startSession(ctx, cur, client); err != nil {
 			return err
 		}
 		return a.audit(ctx, u.ID, client.IP, domain.AuditLoginSuccess, "user", u.ID, details)
@@ -453,12 +475,20 @@ func (a *Auth) Logout(ctx context.Context, p Principal, scope string) error {
 			return nil // revoked meanwhile by another request: the goal is met
 		}
 		return err
-	case ScopeOthers:
-		_, err := a.Sessions.RevokeAll(ctx, p.UserID, p.SessionID, now)
-		return err
-	case ScopeGlobal:
-		_, err := a.Sessions.RevokeAll(ctx, p.UserID, "", now)
-		return err
+	case ScopeOthers, ScopeGlobal:
+		keep := p.SessionID
+		if scope == ScopeGlobal {
+			keep = ""
+		}
+		// The account first, then its sessions: the order every change
+		// that ends sessions keeps, so two of them cannot deadlock.
+		return a.Tx.InTx(ctx, func(ctx context.Context) error {
+			if _, err := a.Users.Lock(ctx, p.UserID); err != nil {
+				return err
+			}
+			_, err := a.Sessions.RevokeAll(ctx, p.UserID, keep, now)
+			return err
+		})
 	default:
 		return domain.Invalid("scope", "must be local, others or global")
 	}

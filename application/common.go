@@ -74,8 +74,14 @@ func (d Deps) notify(ctx context.Context, to, subject, body string) {
 }
 
 // revokeEverything ends every session of the user and every unused reset
-// token, as a password change or an account removal requires.
+// token, as a password change or an account removal requires. It locks the
+// account first, like every opening of a session, so a login in flight
+// either lands before (and is ended here) or sees the change (and fails).
+// Callers run it in a transaction.
 func (d Deps) revokeEverything(ctx context.Context, userID, keepSession string, now time.Time) error {
+	if _, err := d.Users.Lock(ctx, userID); err != nil {
+		return err
+	}
 	if _, err := d.Sessions.RevokeAll(ctx, userID, keepSession, now); err != nil {
 		return err
 	}

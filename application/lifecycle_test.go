@@ -564,3 +564,64 @@ func TestThrottleRefusalCountsNothing(t *testing.T) {
 	require.ErrorAs(t, err, &te)
 	assert.Zero(t, e.logins.Count("login:acct:ana@example.com"), "the account's attempt was given back")
 }
+
+// A change that ends every session, landing while a login is checking the
+// password, refuses that login: no session outlives it.
+func TestLoginInFlightLosesToAChangeThatEndsSessions(t *testing.T) {
+	changes := map[string]func(t *testing.T, e *env, u domain.User, admin application.Principal){
+		"password change": func(t *testing.T, e *env, u domain.User, _ application.Principal) {
+			_, p := e.login(t, u.Email)
+			require.NoError(t, e.account.ChangePassword(t.Context(), p, goodPassword, "another fine passphrase"))
+		},
+		"disable": func(t *testing.T, e *env, u domain.User, admin application.Principal) {
+			st := string(domain.StatusDisabled)
+			_, err := e.admin.UpdateUser(t.Context(), admin, u.ID, application.UserChange{Status: &st})
+			require.NoError(t, err)
+		},
+		"delete": func(t *testing.T, e *env, u domain.User, admin application.Principal) {
+			require.NoError(t, e.admin.DeleteUser(t.Context(), admin, u.ID, false))
+		},
+		"purge": func(t *testing.T, e *env, u domain.User, admin application.Principal) {
+			require.NoError(t, e.admin.DeleteUser(t.Context(), admin, u.ID, true))
+		},
+	}
+	for name, change := range changes {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			_, admin := fxAdmin(t, e, "root@example.com")
+			u := e.register(t, "ana@example.com")
+			e.hasher.AfterVerify = func() { change(t, e, u, admin) }
+
+			_, err := fxLogin(t, e, "ana@example.com", goodPassword, "198.51.100.9")
+
+			require.ErrorIs(t, err, domain.ErrInvalidCredentials)
+			if name == "purge" {
+				return
+			}
+			sessions, err := e.sessions.ListByUser(t.Context(), u.ID, e.clock.Now())
+			require.NoError(t, err)
+			want := 0
+			if name == "password change" {
+				want = 1 // the session that made the change
+			}
+			assert.Len(t, sessions, want)
+		})
+	}
+}
+
+// A session revoked while its password change was on its way (a logout of
+// the other sessions, say) cannot change the password any more.
+func TestRevokedSessionCannotChangeThePassword(t *testing.T) {
+	e := newEnv(t)
+	e.register(t, "ana@example.com")
+	_, attacker := e.login(t, "ana@example.com")
+	ownerPair, owner := e.login(t, "ana@example.com")
+	before := e.stored(t, "ana@example.com").PasswordHash
+	require.NoError(t, e.auth.Logout(t.Context(), owner, application.ScopeOthers))
+
+	err := e.account.ChangePassword(t.Context(), attacker, goodPassword, "attacker chosen passphrase")
+
+	require.ErrorIs(t, err, domain.ErrUnauthenticated)
+	assert.Equal(t, before, e.stored(t, "ana@example.com").PasswordHash)
+	assert.True(t, e.authenticates(t, ownerPair.AccessToken), "the owner's session lives on")
+}

@@ -158,15 +158,16 @@ func (a *Auth) Restore(ctx context.Context, email, password string, client Clien
 		return TokenPair{}, errBadCredentials
 	}
 	if u.DeletedAt != nil {
-		if err := restore(ctx, a.Deps, a.cfg, u, u.ID, client.IP); err != nil {
-			return TokenPair{}, err
+		err := restore(ctx, a.Deps, a.cfg, u, u.ID, client.IP)
+		if errors.Is(err, domain.ErrNotFound) {
+			return TokenPair{}, errBadCredentials // purged meanwhile: as for no account
 		}
-		if u, err = a.Users.ByID(ctx, u.ID); err != nil {
+		if err != nil && !errors.Is(err, errNotDeleted) { // restored meanwhile: go on
 			return TokenPair{}, err
 		}
 	}
 	if err := a.loginSucceeded(ctx, keys); err != nil {
 		return TokenPair{}, err
 	}
-	return a.openSession(ctx, u, client, map[string]any{"route": "restore"})
+	return a.openSession(ctx, u, password, client, map[string]any{"route": "restore"})
 }

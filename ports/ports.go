@@ -38,6 +38,11 @@ type UserStore interface {
 	// ByEmailKey returns the account whose email key is key, or
 	// domain.ErrNotFound.
 	ByEmailKey(ctx context.Context, key string) (domain.User, error)
+	// Lock holds the account against concurrent change until the
+	// transaction ends and returns it as it stands then, or
+	// domain.ErrNotFound. Opening a session and ending them all both lock
+	// the account first, so neither can miss the other.
+	Lock(ctx context.Context, id string) (domain.User, error)
 	// UpdateName sets the display name, or returns domain.ErrNotFound.
 	UpdateName(ctx context.Context, id, name string, now time.Time) error
 	// UpdatePasswordHash replaces the stored hash, or returns
@@ -51,6 +56,10 @@ type SessionStore interface {
 	Create(ctx context.Context, s domain.Session, first domain.RefreshToken) error
 	// ByID returns a session, or domain.ErrNotFound.
 	ByID(ctx context.Context, id string) (domain.Session, error)
+	// Lock holds the session against concurrent change (a revocation)
+	// until the transaction ends and returns it as it stands then, or
+	// domain.ErrNotFound.
+	Lock(ctx context.Context, id string) (domain.Session, error)
 	// ListByUser returns the user's sessions that are active at now,
 	// newest first.
 	ListByUser(ctx context.Context, userID string, now time.Time) ([]domain.Session, error)

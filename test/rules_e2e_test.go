@@ -673,6 +673,74 @@ func TestRacingAttemptsStayInsideTheLimits(t *testing.T) {
 	assert.Equal(t, map[int]int{http.StatusAccepted: 5, http.StatusTooManyRequests: 15}, forgots)
 }
 
+// Logins racing a change that ends every session never leave a session
+// behind: whatever the timing, each token they got is refused afterwards.
+func TestLoginsRacingARevocationLeaveNoSession(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, append(e2eAdminSettings(), "LOGIN_MAX_FAILURES=100")...)
+	admin := e2eAdminToken(t, s)
+
+	// race logs in 8 times at once while change runs, then runs after (a
+	// re-enable, a restore) and checks every token the logins got.
+	race := func(t *testing.T, email string, change, after func()) {
+		var (
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			tokens []string
+		)
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := s.call("POST", "/v1/auth/login", "", creds{email, goodPassword})
+				if r.Status == http.StatusOK {
+					mu.Lock()
+					tokens = append(tokens, r.str("access_token"))
+					mu.Unlock()
+				}
+			}()
+		}
+		time.Sleep(5 * time.Millisecond)
+		change()
+		wg.Wait()
+		after()
+		for _, tok := range tokens {
+			assert.Equal(t, http.StatusUnauthorized, s.call("GET", "/v1/users/me", tok, nil).Status,
+				"a login that raced the change kept a session")
+		}
+	}
+
+	t.Run("password change", func(t *testing.T) {
+		s.register("pw@example.com")
+		own, _ := s.login("pw@example.com")
+		race(t, "pw@example.com", func() {
+			r := s.call("POST", "/v1/users/me/password", own,
+				map[string]string{"current_password": goodPassword, "new_password": "a brand new passphrase"})
+			require.Equal(t, http.StatusNoContent, r.Status, string(r.Raw))
+		}, func() {})
+	})
+	t.Run("disable then enable", func(t *testing.T) {
+		id := e2eCreateUser(t, s, admin, "off@example.com")
+		race(t, "off@example.com", func() {
+			r := s.call("PATCH", "/v1/admin/users/"+id, admin, map[string]any{"status": "disabled"})
+			require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+		}, func() {
+			r := s.call("PATCH", "/v1/admin/users/"+id, admin, map[string]any{"status": "active"})
+			require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+		})
+	})
+	t.Run("delete then restore", func(t *testing.T) {
+		id := e2eCreateUser(t, s, admin, "gone@example.com")
+		race(t, "gone@example.com", func() {
+			r := s.call("DELETE", "/v1/admin/users/"+id, admin, nil)
+			require.Equal(t, http.StatusNoContent, r.Status, string(r.Raw))
+		}, func() {
+			r := s.call("POST", "/v1/admin/users/"+id+"/restore", admin, nil)
+			require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+		})
+	})
+}
+
 func TestOwnerIsMailedOnAccountChanges(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "mail")

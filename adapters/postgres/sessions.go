@@ -101,6 +101,19 @@ func (s *Sessions) ByID(ctx context.Context, id string) (domain.Session, error) 
 	return row.session(), nil
 }
 
+// Lock takes the session's row for update and returns it.
+func (s *Sessions) Lock(ctx context.Context, id string) (domain.Session, error) {
+	if !validID(id) {
+		return domain.Session{}, domain.ErrNotFound
+	}
+	var row sessionRow
+	err := sqlxGet(ctx, s.db, &row, `SELECT `+sessionCols+` FROM sessions s WHERE s.id = $1 FOR UPDATE`, id)
+	if err != nil {
+		return domain.Session{}, notFound(err, domain.ErrNotFound)
+	}
+	return row.session(), nil
+}
+
 // ListByUser returns the user's active sessions, newest first.
 func (s *Sessions) ListByUser(ctx context.Context, userID string, now time.Time) ([]domain.Session, error) {
 	var rows []sessionRow

@@ -105,6 +105,19 @@ func (s *Users) ByID(ctx context.Context, id string) (domain.User, error) {
 	return s.one(ctx, "u.id = $1", id)
 }
 
+// Lock takes the account's row for update, then reads it afresh.
+func (s *Users) Lock(ctx context.Context, id string) (domain.User, error) {
+	if !validID(id) {
+		return domain.User{}, domain.ErrNotFound
+	}
+	var one int
+	err := sqlxGet(ctx, s.db, &one, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, id)
+	if err != nil {
+		return domain.User{}, notFound(err, domain.ErrNotFound)
+	}
+	return s.ByID(ctx, id)
+}
+
 // ByEmailKey returns the account with that email key, or
 // domain.ErrNotFound.
 func (s *Users) ByEmailKey(ctx context.Context, key string) (domain.User, error) {

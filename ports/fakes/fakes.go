@@ -91,6 +91,9 @@ type Hasher struct {
 	Version  int
 	Hashes   int
 	Verifies int
+	// AfterVerify, when set, runs once after the next Verify, standing for
+	// whatever another request does while a password is being checked.
+	AfterVerify func()
 }
 
 // Hash returns "fake$v<version>$<pw>".
@@ -103,6 +106,13 @@ func (h *Hasher) Hash(_ context.Context, pw string) (string, error) {
 
 // Verify checks pw against a hash made by Hash.
 func (h *Hasher) Verify(_ context.Context, pw, encoded string) (bool, error) {
+	h.mu.Lock()
+	after := h.AfterVerify
+	h.AfterVerify = nil
+	h.mu.Unlock()
+	if after != nil {
+		defer after()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.Verifies++

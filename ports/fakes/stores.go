@@ -75,6 +75,9 @@ func (s *Users) ByID(_ context.Context, id string) (domain.User, error) {
 	return s.view(r), nil
 }
 
+// Lock returns the user; the fake stores change one call at a time.
+func (s *Users) Lock(ctx context.Context, id string) (domain.User, error) { return s.ByID(ctx, id) }
+
 // ByEmailKey returns the user whose email key is key.
 func (s *Users) ByEmailKey(_ context.Context, key string) (domain.User, error) {
 	s.mu.Lock()
@@ -139,6 +142,11 @@ func (s *Sessions) ByID(_ context.Context, id string) (domain.Session, error) {
 		return domain.Session{}, domain.ErrNotFound
 	}
 	return *sess, nil
+}
+
+// Lock returns the session; the fake stores change one call at a time.
+func (s *Sessions) Lock(ctx context.Context, id string) (domain.Session, error) {
+	return s.ByID(ctx, id)
 }
 
 // ListByUser returns the active sessions of a user, newest first.
