@@ -1,7 +1,6 @@
 package application
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -46,13 +45,14 @@ func (b *Backups) State() BackupRunState {
 	return st
 }
 
-func (b *Backups) saveState(update func(*BackupRunState)) {
+func (b *Backups) saveState(update func(*BackupRunState)) error {
 	st := b.State()
 	update(&st)
 	raw, err := json.Marshal(st)
-	if err == nil {
-		_ = b.files.Replace(stateName, raw)
+	if err != nil {
+		return err
 	}
+	return b.files.Replace(stateName, raw)
 }
 
 // Now runs one periodic backup and records its outcome for the status
@@ -73,7 +73,8 @@ func (b *Backups) NowBy(ctx context.Context, actor, ip string) (BackupResult, er
 func (b *Backups) RecordFailure(err error) {
 	b.logf("FAILED periodic backup could not start: %v", err)
 	now := b.clock.Now()
-	b.saveState(func(st *BackupRunState) {
+	// Best effort: the failure is in the run log already.
+	_ = b.saveState(func(st *BackupRunState) {
 		st.LastErrorAt, st.LastError = now, firstLine(err.Error())
 		st.Failures++
 	})
@@ -90,7 +91,7 @@ func (b *Backups) now(ctx context.Context, actor, ip string, attempts int) (Back
 	}
 	b.record(ctx, actor, ip, domain.AuditBackupRun, res.File, details)
 	now := b.clock.Now()
-	b.saveState(func(st *BackupRunState) {
+	serr := b.saveState(func(st *BackupRunState) {
 		if err != nil {
 			st.LastErrorAt, st.LastError = now, firstLine(err.Error())
 			st.Failures++
@@ -99,6 +100,12 @@ func (b *Backups) now(ctx context.Context, actor, ip string, attempts int) (Back
 		st.LastSuccessAt, st.LastSuccessFile = now, res.File
 		st.LastSize, st.LastDurationMS = res.Size, res.Duration.Milliseconds()
 	})
+	if serr != nil && err == nil {
+		// The dump is good, but the status and the metrics would go on
+		// showing the run before it (a full disk, say): fail loudly.
+		b.logf("FAILED to record the run of %s: %v", res.File, serr)
+		return res, fmt.Errorf("backup %s written, but its run could not be recorded: %w", res.File, serr)
+	}
 	return res, err
 }
 
@@ -211,22 +218,30 @@ func (b *Backups) List(ctx context.Context) ([]BackupInfo, error) {
 	return out, nil
 }
 
-// sidecar reads the checksum recorded for name in src.
+// sidecar reads the checksum recorded for name in src: one line as
+// sha256sum writes it, text ("SUM  name") or binary ("SUM *name") mode.
+// Anything more is refused, so the sidecar never says less than
+// `sha256sum -c` would check.
 func sidecar(src ports.BackupFiles, name string) (string, error) {
 	r, err := src.Open(name + checksumSuffix)
 	if err != nil {
 		return "", err
 	}
 	defer r.Close()
-	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
+	raw, err := io.ReadAll(io.LimitReader(r, 4096))
+	if err != nil {
 		return "", err
 	}
-	sum, file, ok := strings.Cut(strings.TrimSpace(line), "  ")
-	if !ok || file != name || len(sum) != 64 {
-		return "", fmt.Errorf("%s%s is not a sha256sum line for %s", name, checksumSuffix, name)
+	line, rest, _ := strings.Cut(string(raw), "\n")
+	sum, file, ok := strings.Cut(strings.TrimSuffix(line, "\r"), " ")
+	file, mode := strings.CutPrefix(file, " ")
+	if !mode {
+		file, mode = strings.CutPrefix(file, "*")
 	}
-	return sum, nil
+	if !ok || !mode || file != name || len(sum) != 64 || strings.TrimSpace(rest) != "" {
+		return "", fmt.Errorf("the checksum file of %q is not one sha256sum line for it", name)
+	}
+	return strings.ToLower(sum), nil
 }
 
 // checksumOK compares a file of src with its sidecar and returns the

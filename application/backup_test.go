@@ -1148,3 +1148,57 @@ func TestBackupToolOlderThanServerIsNamed(t *testing.T) {
 	fx.dumper.Tool = 16
 	assert.NoError(t, fx.b.CheckTools(t.Context()), "a newer pg_dump is fine")
 }
+
+// The sidecar is read as sha256sum -c reads it, and never says less.
+func TestBackupSidecarForms(t *testing.T) {
+	ctx := context.Background()
+	name := "auth_db_backup_04-06_04-03-2026.dump"
+	data := fakes.GoodDump("x")
+	good := string(bkSidecar(name, data))
+	sum := strings.Fields(good)[0]
+	cases := map[string]struct {
+		sidecar string
+		ok      bool
+	}{
+		"text mode":             {good, true},
+		"binary mode":           {sum + " *" + name + "\n", true},
+		"no newline":            {sum + "  " + name, true},
+		"upper case sum":        {strings.ToUpper(sum) + "  " + name + "\n", true},
+		"a second line":         {good + strings.Repeat("0", 64) + "  " + name + "\n", false},
+		"another file's name":   {sum + "  other.dump\n", false},
+		"one space only":        {sum + " " + name + "\n", false},
+		"short sum":             {sum[:63] + "  " + name + "\n", false},
+		"empty":                 {"", false},
+		"wrong sum, good shape": {strings.Repeat("0", 64) + "  " + name + "\n", false},
+	}
+	for label, c := range cases {
+		t.Run(label, func(t *testing.T) {
+			fx := newBackups(t, bkConfig())
+			fx.files.Put(name, data, bkStart)
+			fx.files.Put(name+".sha256", []byte(c.sidecar), bkStart)
+
+			err := fx.b.Verify(ctx, name)
+
+			if c.ok {
+				assert.NoError(t, err)
+			} else {
+				assert.Error(t, err)
+			}
+		})
+	}
+}
+
+// A run whose outcome cannot be recorded (a full disk) fails loudly, so
+// status and metrics never quietly show the run before it.
+func TestBackupRunThatCannotBeRecordedFails(t *testing.T) {
+	fx := newBackups(t, bkConfig())
+	fx.files.ReplaceErr = errors.New("no space left on device")
+
+	res, err := fx.b.Now(context.Background())
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no space left on device")
+	assert.NotEmpty(t, res.File, "the dump itself was written and stays")
+	fx.requireSidecar(t, res.File)
+	assert.Len(t, fx.linesWith("FAILED to record the run"), 1)
+}

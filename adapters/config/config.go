@@ -300,8 +300,11 @@ func (c Config) validate() error {
 	}
 	if loc, err := time.LoadLocation(c.BackupTZ); err != nil {
 		bad("BACKUP_TZ", "unknown time zone %q", c.BackupTZ)
-	} else if _, err := scheduler.Parse(c.BackupSchedule, loc); err != nil {
+	} else if s, err := scheduler.Parse(c.BackupSchedule, loc); err != nil {
 		errs = append(errs, err.Error())
+	} else if s.Next(time.Now()).IsZero() {
+		// Valid fields can still name no day that exists (30 February).
+		bad("BACKUP_SCHEDULE", "%q never fires: no date in the coming years matches it", c.BackupSchedule)
 	}
 	if c.ForceReset && c.Production() {
 		bad("FORCE_RESET", "is refused when APP_ENV=production")

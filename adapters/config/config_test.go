@@ -213,6 +213,7 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		{name: "negative hash concurrency", environ: map[string]string{"HASH_CONCURRENCY": "-1"}, wantVar: "HASH_CONCURRENCY"},
 		{name: "argon2 parallelism overflow", environ: map[string]string{"ARGON2_PARALLELISM": "256"}, wantVar: "ARGON2_PARALLELISM"},
 		{name: "backup keep zero", environ: map[string]string{"BACKUP_KEEP": "0"}, wantVar: "BACKUP_KEEP"},
+		{name: "schedule that never fires", environ: map[string]string{"BACKUP_SCHEDULE": "0 0 30 2 *"}, wantVar: "BACKUP_SCHEDULE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

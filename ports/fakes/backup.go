@@ -107,6 +107,8 @@ type Files struct {
 	files map[string]*memFile
 	dirs  map[string]bool
 	Log   []string
+	// ReplaceErr, when set, fails every Replace (a full disk).
+	ReplaceErr error
 }
 
 type memFile struct {
@@ -243,6 +245,9 @@ func (f *Files) Remove(name string) error {
 
 // Replace sets a file's content.
 func (f *Files) Replace(name string, data []byte) error {
+	if f.ReplaceErr != nil {
+		return f.ReplaceErr
+	}
 	f.Put(name, data, f.clock.Now())
 	return nil
 }
