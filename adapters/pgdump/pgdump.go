@@ -433,11 +433,13 @@ func (t *Tools) toolError(ctx context.Context, p *proc, err error) error {
 	}
 }
 
-// rowData matches where PostgreSQL quotes the data of a row in a message:
-// a COPY line, a key's value, a failing row.
+// rowData matches where a tool quotes the data of a row in a message: a
+// COPY line, a key's value, a failing row, the statement pg_restore ran
+// ("Command was:", an INSERT of a --inserts dump) and psql's echo of the
+// failing line ("LINE 3: ...").
 var rowData = regexp.MustCompile(`(?m)(CONTEXT:\s+COPY [^,\n]+, line \d+(?:, column [^:\n]+)?): .*$` +
 	`|(Key \([^)\n]*\)=)\(.*?\)( already exists| is not present| conflicts)` +
-	`|(Failing row contains ).*$`)
+	`|(Failing row contains |Command was: |LINE \d+: ).*$`)
 
 // scrub makes a tool's message safe to keep in logs: the connection's
 // secrets become ***, and row data quoted by PostgreSQL (account emails,
@@ -451,7 +453,7 @@ func (t *Tools) scrub(msg string) string {
 		case sm[2] != "":
 			return sm[2] + "(…)" + sm[3]
 		default:
-			return sm[4] + "(…)"
+			return sm[4] + "(left out)"
 		}
 	})
 }

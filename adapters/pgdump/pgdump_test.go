@@ -667,6 +667,8 @@ func TestScrubLeavesRowDataOut(t *testing.T) {
 		`DETAIL:  Key (email_key)=(ana@example.com) already exists.`,
 		`DETAIL:  Failing row contains (1, ana@example.com, $argon2id$v=19$x).`,
 		`psql: connection to server failed: password s3cr3t rejected`,
+		`Command was: INSERT INTO public.users VALUES ('57a2', 'u4@example.com', '$argon2id$v=19$m=19456$JYj2');`,
+		`LINE 1: INSERT INTO users VALUES ('x', 'ana@example.com', '$argon2id...`,
 	}, "\n")
 
 	out := tools.scrub(in)
@@ -676,7 +678,7 @@ func TestScrubLeavesRowDataOut(t *testing.T) {
 	}
 	for _, kept := range []string{"invalid input syntax for type uuid", "COPY users, line 1",
 		"COPY users, line 3, column email", "Key (email_key)=", "already exists", "Failing row contains",
-		"password *** rejected"} {
+		"password *** rejected", "Command was: (left out)", "LINE 1: (left out)"} {
 		assert.Contains(t, out, kept)
 	}
 }
