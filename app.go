@@ -163,6 +163,7 @@ func ProvideTokenConfig(cfg config.Config) tokens.Config {
 		Algorithm:        cfg.JWTAlgorithm,
 		GeneratedKeyFile: cfg.JWTDevKeyFile,
 		AllowGenerate:    !cfg.Production(),
+		MaxLifetime:      cfg.AccessTokenTTL,
 	}
 }
 

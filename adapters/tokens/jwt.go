@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -63,13 +64,18 @@ type Config struct {
 	// AllowGenerate permits generating a development key. Set it only in
 	// development.
 	AllowGenerate bool
+	// MaxLifetime, when set, refuses a token whose exp is further than
+	// this (plus AcceptableSkew) from its iat: the service issues none
+	// longer, so a longer one was made with a leaked key or by someone else.
+	MaxLifetime time.Duration
 }
 
 // JWT issues and verifies access tokens. It is safe for concurrent use.
 type JWT struct {
-	issuer   string
-	audience string
-	clock    ports.Clock
+	issuer      string
+	audience    string
+	clock       ports.Clock
+	maxLifetime time.Duration
 
 	signKey jwk.Key
 	signAlg jwa.SignatureAlgorithm
@@ -111,12 +117,13 @@ func New(cfg Config, clock ports.Clock, log *slog.Logger) (*JWT, error) {
 		return nil, err
 	}
 	j := &JWT{
-		issuer:    cfg.Issuer,
-		audience:  cfg.Audience,
-		clock:     clock,
-		signAlg:   sign.alg,
-		algByKID:  map[string]jwa.SignatureAlgorithm{},
-		verifySet: jwk.NewSet(),
+		issuer:      cfg.Issuer,
+		audience:    cfg.Audience,
+		clock:       clock,
+		maxLifetime: cfg.MaxLifetime,
+		signAlg:     sign.alg,
+		algByKID:    map[string]jwa.SignatureAlgorithm{},
+		verifySet:   jwk.NewSet(),
 	}
 
 	kid, err := j.addVerifyKey(sign)
@@ -344,8 +351,17 @@ func (j *JWT) Verify(ctx context.Context, token string) (ports.AccessClaims, err
 	if !isCompactJWS(token) {
 		return ports.AccessClaims{}, unauthenticated("not a compact JWS")
 	}
-	if reason := j.checkHeader(token[:strings.IndexByte(token, '.')]); reason != "" {
+	parts := strings.Split(token, ".")
+	if reason := j.checkHeader(parts[0]); reason != "" {
 		return ports.AccessClaims{}, unauthenticated(reason)
+	}
+	if reason := checkPayload(parts[1]); reason != "" {
+		return ports.AccessClaims{}, unauthenticated(reason)
+	}
+	if _, err := base64.RawURLEncoding.Strict().DecodeString(parts[2]); err != nil {
+		// Strict: a signature written with other unused bits is refused,
+		// so one token has one spelling.
+		return ports.AccessClaims{}, unauthenticated("signature is not canonical base64url")
 	}
 
 	t, err := jwt.ParseString(token,
@@ -365,6 +381,9 @@ func (j *JWT) Verify(ctx context.Context, token string) (ports.AccessClaims, err
 	)
 	if err != nil {
 		return ports.AccessClaims{}, unauthenticated(parseFailure(err))
+	}
+	if j.maxLifetime > 0 && t.Expiration().Sub(t.IssuedAt()) > j.maxLifetime+AcceptableSkew {
+		return ports.AccessClaims{}, unauthenticated("lives longer than any token issued here")
 	}
 	return claimsOf(t)
 }
@@ -442,6 +461,51 @@ func (j *JWT) checkHeader(segment string) string {
 	}
 	if alg != want.String() {
 		return "alg does not match the key"
+	}
+	return ""
+}
+
+// checkPayload reads the claims as RFC 7519 has them, before jwx does:
+// strict base64url, one JSON object and nothing after it, no claim named
+// twice, and exp, iat and nbf as JSON numbers (jwx would also take
+// strings). It returns what is wrong, or "".
+func checkPayload(segment string) string {
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(segment)
+	if err != nil {
+		return "payload is not base64url"
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return "payload is not a JSON object"
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "payload is not a JSON object"
+		}
+		name, _ := tok.(string)
+		if seen[name] {
+			return "payload names a claim twice"
+		}
+		seen[name] = true
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return "payload is not a JSON object"
+		}
+		switch name {
+		case jwt.ExpirationKey, jwt.IssuedAtKey, jwt.NotBeforeKey:
+			if _, ok := v.(json.Number); !ok {
+				return "payload has a " + name + " that is not a number"
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return "payload is not a JSON object"
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return "payload has data after its object"
 	}
 	return ""
 }

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -536,6 +537,65 @@ func TestVerifyRefuses(t *testing.T) {
 			require.ErrorIs(t, err, domain.ErrUnauthenticated)
 			assert.Equal(t, ports.AccessClaims{}, got)
 			assert.NotContains(t, err.Error(), string(pubPEM))
+		})
+	}
+}
+
+// signRaw makes a compact JWS of exactly payload (not re-encoded).
+func signRaw(t testing.TB, key ed25519.PrivateKey, hdr map[string]any, payload string) string {
+	t.Helper()
+	h := jws.NewHeaders()
+	for k, v := range hdr {
+		require.NoError(t, h.Set(k, v))
+	}
+	out, err := jws.Sign([]byte(payload), jws.WithKey(jwa.EdDSA, key, jws.WithProtectedHeaders(h)))
+	require.NoError(t, err)
+	return string(out)
+}
+
+// Claims are read as RFC 7519 has them, a signature has one spelling, and
+// no token lives longer than the service would issue.
+func TestVerifyIsStrictAboutShape(t *testing.T) {
+	dir := t.TempDir()
+	key := newEd25519(t)
+	kid := ed25519KID(key.Public().(ed25519.PublicKey))
+	cfg := baseConfig(writePrivate(t, dir, "k.pem", key))
+	cfg.MaxLifetime = expiresAt.Sub(issuedAt)
+	j := newJWT(t, cfg, clockAt)
+	ctx := context.Background()
+	hdr := map[string]any{"kid": kid, "typ": "JWT"}
+	good, err := json.Marshal(validPayload())
+	require.NoError(t, err)
+	body := strings.TrimSuffix(string(good), "}")
+
+	_, err = j.Verify(ctx, signRaw(t, key, hdr, string(good)))
+	require.NoError(t, err, "the control verifies")
+	issued, err := j.Issue(ctx, testClaims())
+	require.NoError(t, err)
+	_, err = j.Verify(ctx, issued)
+	require.NoError(t, err, "what the service issues is within its own lifetime")
+
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := issued[len(issued)-1]
+	respelled := issued[:len(issued)-1] + string(alphabet[strings.IndexByte(alphabet, last)^1])
+
+	long := validPayload()
+	long["exp"] = issuedAt.Add(100 * 365 * 24 * time.Hour).Unix()
+
+	cases := map[string]string{
+		"exp as a string":       signRaw(t, key, hdr, body+`,"exp":"`+strconv.FormatInt(expiresAt.Unix(), 10)+`"}`),
+		"nbf as a date string":  signRaw(t, key, hdr, body+`,"nbf":"2026-01-01T00:00:00Z"}`),
+		"data after the object": signRaw(t, key, hdr, string(good)+"xyz"),
+		"a second object after": signRaw(t, key, hdr, string(good)+` {"sub":"x"}`),
+		"a claim named twice":   signRaw(t, key, hdr, body+`,"sub":"user-2"}`),
+		"not an object":         signRaw(t, key, hdr, `["sub"]`),
+		"signature respelled":   respelled,
+		"lives a hundred years": sign(t, jwa.EdDSA, key, hdr, long),
+	}
+	for name, tok := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := j.Verify(ctx, tok)
+			require.ErrorIs(t, err, domain.ErrUnauthenticated)
 		})
 	}
 }
