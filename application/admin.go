@@ -255,11 +255,12 @@ func (a *Admin) UpdateUser(ctx context.Context, p Principal, id string, c UserCh
 // domain.ErrForbidden; taking admin from the last active administrator is
 // domain.ErrConflict.
 func (a *Admin) SetUserRoles(ctx context.Context, p Principal, id string, roles []string) (domain.User, error) {
+	// Every account keeps the role "user", whatever the list says; a name
+	// given twice counts once.
+	roles = domain.SortedUnique(append(roles, domain.RoleUser))
 	if len(roles) > maxListItems {
 		return domain.User{}, domain.Invalid("roles", "must name at most 100 roles")
 	}
-	// Every account keeps the role "user", whatever the list says.
-	roles = domain.SortedUnique(append(roles, domain.RoleUser))
 	for _, r := range roles {
 		if !domain.ValidRoleName(r) {
 			return domain.User{}, domain.NewError(domain.ErrNotFound, "unknown_role",

@@ -92,7 +92,7 @@ func isJSON(contentType string) bool {
 }
 
 // checkKeys refuses a top-level key that is not spelled exactly as one of
-// dst's JSON names, or that comes twice. encoding/json alone would match
+// dst's JSON names, that comes twice, or whose value is null. encoding/json alone would match
 // keys case-insensitively and keep the last duplicate.
 func checkKeys(raw []byte, dst any) error {
 	allowed := jsonNames(dst)
@@ -116,9 +116,15 @@ func checkKeys(raw []byte, dst any) error {
 				domain.FieldError{Field: key, Message: "appears twice"})
 		}
 		seen[key] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
 			return nil
+		}
+		if string(value) == "null" {
+			// A null would read as a field left out, so a client meaning
+			// "clear it" would hear success for a change never made.
+			return badRequest("null_field", fmt.Sprintf("the field %q must not be null; leave it out instead", key),
+				domain.FieldError{Field: key, Message: "must not be null"})
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -184,5 +185,42 @@ func TestQueryStringIsReadWholeOrRefused(t *testing.T) {
 
 			assert.Equal(t, want, w.Code, w.Body.String())
 		})
+	}
+}
+
+// A client that goes away (or half-closes) is logged as 499, but what goes
+// on the wire is a real status with a problem document.
+func TestClientGoneIsLoggedAs499AndAnsweredProperly(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequest(http.MethodPost, "/v1/auth/login", nil).WithContext(ctx)
+	r = r.WithContext(context.WithValue(r.Context(), keyRequestID, "req-9"))
+	r = r.WithContext(context.WithValue(r.Context(), keyLogger, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	wire := httptest.NewRecorder()
+	rec := &statusRecorder{ResponseWriter: wire}
+
+	writeError(rec, r, fmt.Errorf("query: %w", context.Canceled))
+
+	assert.Equal(t, statusClientClosed, rec.status, "the log and the metrics say 499")
+	assert.Equal(t, http.StatusServiceUnavailable, wire.Code, "the wire carries a real status")
+	assert.Equal(t, "application/problem+json", wire.Header().Get("Content-Type"))
+	assert.Contains(t, wire.Body.String(), `"request_id":"req-9"`)
+}
+
+// A null field would read as one left out; it is refused instead.
+func TestDecodeRefusesNullFields(t *testing.T) {
+	var dst struct {
+		Name   *string `json:"name"`
+		Status *string `json:"status"`
+	}
+	for _, body := range []string{`{"name":null}`, `{"status":null,"name":"x"}`} {
+		r := httptest.NewRequest(http.MethodPatch, "/x", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+
+		err := decode(httptest.NewRecorder(), r, &dst, false)
+
+		var he *httpError
+		require.ErrorAs(t, err, &he, body)
+		assert.Equal(t, http.StatusBadRequest, he.status, body)
 	}
 }

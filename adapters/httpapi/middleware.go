@@ -82,6 +82,14 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
+// clientClosed records statusClientClosed for the log and the metrics,
+// whatever the answer that follows on the wire says.
+func (s *statusRecorder) clientClosed() {
+	if s.status == 0 {
+		s.status = statusClientClosed
+	}
+}
+
 func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK

@@ -12,8 +12,8 @@ import (
 	"auth-service/domain"
 )
 
-// statusClientClosed is recorded, never seen by a client, when the client
-// closed the connection before the answer (nginx's 499).
+// statusClientClosed is recorded, never sent, when the client went away
+// (or half-closed its side) before the answer: nginx's 499.
 const statusClientClosed = 499
 
 // problem is an RFC 9457 problem document, with the request id and, for
@@ -107,9 +107,13 @@ func problemFor(err error) problem {
 // details of unexpected errors only.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
-		// The client went away; nobody reads this answer, and it is no
-		// fault of the server.
-		w.WriteHeader(statusClientClosed)
+		// The client went away, or only half-closed and still reads: the
+		// log says 499 (no fault of the server), the wire a real status.
+		if rec, ok := w.(interface{ clientClosed() }); ok {
+			rec.clientClosed()
+		}
+		writeProblem(w, r, problem{Status: http.StatusServiceUnavailable, Code: "request_cancelled",
+			Detail: "the request was cancelled before it finished"})
 		return
 	}
 	p := problemFor(err)

@@ -164,6 +164,9 @@ func (s *Server) router() *mux.Router {
 	r.Use(markRoute, saneInput)
 	for _, rt := range s.routes() {
 		h := rt.handle
+		if rt.method == http.MethodGet {
+			h = noBody(h) // no GET reads a body: one sent is refused, not ignored
+		}
 		if rt.access != public {
 			h = s.authenticate(rt.access, h)
 		}
