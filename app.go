@@ -81,7 +81,9 @@ func ProvideBackupDir(cfg config.Config) (*backupfs.Dir, error) {
 // they are missing the service still starts; every backup then fails with
 // the reason, and the backup commands stop on it.
 func ProvideDumper(cfg config.Config, log *slog.Logger) (ports.Dumper, error) {
-	t, err := pgdump.New(pgdump.Config{URL: cfg.DSN()}, log)
+	// Every dump of this service's database creates its accounts table; a
+	// dump that does not is of another database and is never restored.
+	t, err := pgdump.New(pgdump.Config{URL: cfg.DSN(), RequireTable: "public.users"}, log)
 	if errors.Is(err, pgdump.ErrToolNotFound) {
 		return missingTools{err}, nil
 	}

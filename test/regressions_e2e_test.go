@@ -3,6 +3,7 @@
 package test
 
 import (
+	"bytes"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"auth-service/adapters/pgdump"
+	"auth-service/ports"
 	"auth-service/test/testdb"
 )
 
@@ -151,4 +154,38 @@ func TestRestoreAsksAndStaysInsideTheBackupFolder(t *testing.T) {
 
 	bkMustCLI(t, env, "backup", "restore", outside, "--allow-outside", "--yes")
 	assert.Equal(t, before, bkSnapshot(t, db))
+}
+
+// A dump of another database, checksummed and in BACKUP_DIR, is refused
+// by verify and restore before anything happens: no safety dump, no
+// change, no session ended.
+func TestDumpOfAnotherDatabaseIsNotRestored(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	dir := filepath.Join(t.TempDir(), "backups")
+	s := startServerOn(t, db, "BACKUP_DIR="+dir)
+	s.register("stays@example.com")
+	access, _ := s.login("stays@example.com")
+
+	foreign := testdb.New(t)
+	bkExec(t, foreign, `CREATE TABLE foo (a int); INSERT INTO foo VALUES (1)`)
+	tools, err := pgdump.New(pgdump.Config{URL: foreign}, nil)
+	require.NoError(t, err)
+	var b bytes.Buffer
+	require.NoError(t, tools.Dump(t.Context(), ports.FormatCustom, &b))
+	const name = "auth_db_backup_10-00_01-01-2026.dump"
+	bkPlace(t, dir, name, b.Bytes(), "")
+
+	env := bkEnv(t, db, dir)
+	before := bkSnapshot(t, db)
+	_, stderr, code := bkRunCLI(t, env, "backup", "verify", name)
+	assert.NotEqual(t, 0, code)
+	assert.Contains(t, stderr, "not of this service's database")
+	_, stderr, code = bkRunCLI(t, env, "backup", "restore", name, "--yes")
+	assert.NotEqual(t, 0, code)
+	assert.Contains(t, stderr, "not of this service's database")
+
+	assert.Equal(t, before, bkSnapshot(t, db))
+	assert.Empty(t, bkSafetyFiles(t, dir), "refused before the safety dump")
+	assert.Equal(t, http.StatusOK, s.call("GET", "/v1/users/me", access, nil).Status, "no session ended")
 }

@@ -43,6 +43,10 @@ type Config struct {
 	// BinDir, when set, is the only directory searched for pg_dump,
 	// pg_restore and psql.
 	BinDir string
+	// RequireTable, when set ("public.users"), makes Verify and Restore
+	// refuse a dump that does not create that table: a dump of another
+	// database would otherwise restore "successfully" beside this one.
+	RequireTable string
 }
 
 // Tools runs pg_dump, pg_restore and psql against one database. The
@@ -59,6 +63,7 @@ type Tools struct {
 	secrets []string
 	paths   map[string]string
 	log     *slog.Logger
+	require string // a table every dump must create, or ""
 
 	// start starts a tool; tests wrap it to see the command lines.
 	start func(*exec.Cmd) error
@@ -98,6 +103,7 @@ func New(cfg Config, log *slog.Logger) (*Tools, error) {
 		secrets: secrets(c.password, cfg.URL),
 		paths:   paths,
 		log:     log,
+		require: strings.ToLower(cfg.RequireTable),
 		start:   func(cmd *exec.Cmd) error { return cmd.Start() },
 	}, nil
 }
@@ -175,7 +181,7 @@ func (t *Tools) Verify(ctx context.Context, format ports.DumpFormat, r io.Reader
 	case ports.FormatCustom:
 		return t.verifyCustom(ctx, r)
 	case ports.FormatPlain:
-		var chk plainCheck
+		chk := plainCheck{require: t.require}
 		if _, err := io.Copy(&chk, ctxReader{ctx, r}); err != nil {
 			return fmt.Errorf("verify plain dump: %w", err)
 		}
@@ -195,7 +201,7 @@ func (t *Tools) verifyCustom(ctx context.Context, r io.Reader) error {
 	}
 
 	list := t.command(ctx, toolRestore, []string{"--list"}, false)
-	var entries lineCounter
+	entries := lineCounter{require: t.require}
 	list.cmd.Stdout = &entries
 	listIn, err := list.cmd.StdinPipe()
 	if err != nil {
@@ -228,6 +234,8 @@ func (t *Tools) verifyCustom(ctx context.Context, r io.Reader) error {
 		return fullErr
 	case entries.entries == 0:
 		return fmt.Errorf("verify custom dump: %w: its table of contents lists no entries", ErrEmptyDump)
+	case t.require != "" && !entries.found:
+		return fmt.Errorf("verify custom dump: %w: it creates no table %s", ErrOtherDatabase, t.require)
 	}
 	return nil
 }
@@ -290,7 +298,7 @@ func (t *Tools) restorePlain(ctx context.Context, r io.Reader) error {
 		return err
 	}
 
-	var chk plainCheck
+	chk := plainCheck{require: t.require}
 	in := &recordingWriter{w: stdin}
 	// The check sees each chunk first, so a NUL byte never reaches psql.
 	_, copyErr := io.Copy(io.MultiWriter(&chk, in), ctxReader{ctx, r})

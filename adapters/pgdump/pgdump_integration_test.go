@@ -341,3 +341,35 @@ func TestVersions(t *testing.T) {
 	assert.NoError(t, CheckVersions(tool, server))
 	t.Logf("pg_dump %d, server %d", tool, server)
 }
+
+// With RequireTable, a dump that does not create that table (a dump of
+// another database) is refused by Verify, and a plain one by Restore
+// before anything is committed; a dump that creates it passes.
+func TestRequireTableRefusesOtherDatabases(t *testing.T) {
+	for _, f := range []ports.DumpFormat{ports.FormatCustom, ports.FormatPlain} {
+		t.Run(string(f), func(t *testing.T) {
+			dbURL, db := seeded(t)
+			plainTools := newTools(t, dbURL)
+			ours, err := New(Config{URL: dbURL, RequireTable: "public.people"}, nil)
+			require.NoError(t, err)
+			other, err := New(Config{URL: dbURL, RequireTable: "public.users"}, nil)
+			require.NoError(t, err)
+			b := dump(t, plainTools, f)
+
+			require.NoError(t, ours.Verify(t.Context(), f, bytes.NewReader(b)))
+			err = other.Verify(t.Context(), f, bytes.NewReader(b))
+			require.ErrorIs(t, err, ErrOtherDatabase)
+			assert.Contains(t, err.Error(), "public.users")
+
+			if f == ports.FormatPlain {
+				before := snapshot(t, db)
+				mutate(t, db)
+				changed := snapshot(t, db)
+				require.ErrorIs(t, other.Restore(t.Context(), f, bytes.NewReader(b)), ErrOtherDatabase)
+				assert.Equal(t, changed, snapshot(t, db), "nothing was restored")
+				require.NoError(t, ours.Restore(t.Context(), f, bytes.NewReader(b)))
+				assert.Equal(t, before, snapshot(t, db))
+			}
+		})
+	}
+}

@@ -29,6 +29,9 @@ type sqlScan struct {
 	depth   int    // nesting of /* */ comments
 	stmt    strings.Builder
 	err     error
+	// created holds the tables ("schema.name", lower case) the dump
+	// creates with a top-level CREATE TABLE.
+	created map[string]bool
 }
 
 type scanState int
@@ -191,6 +194,13 @@ func (s *sqlScan) statementEnd() {
 	upper := strings.ToUpper(text)
 	if word == "COPY" && strings.HasSuffix(upper, "FROM STDIN") {
 		s.state = sCopy
+	}
+	if f := strings.Fields(text); len(f) >= 3 && word == "CREATE" && strings.EqualFold(f[1], "TABLE") {
+		if s.created == nil {
+			s.created = map[string]bool{}
+		}
+		name, _, _ := strings.Cut(f[2], "(")
+		s.created[strings.ToLower(name)] = true
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func scanAll(text string, chunk int) error {
@@ -88,4 +89,22 @@ func TestSQLScanLongCopyHeader(t *testing.T) {
 	cols := strings.Repeat("a_rather_long_column_name, ", 40) + "last"
 	dump := "COPY public.wide (" + cols + ") FROM stdin;\n\\N\tx\\\\y\n\\.\n"
 	assert.NoError(t, scanAll(dump, 5))
+}
+
+func TestSQLScanNotesCreatedTables(t *testing.T) {
+	var s sqlScan
+	_, err := s.Write([]byte("CREATE TABLE public.users (\n    id uuid\n);\n" +
+		"CREATE TABLE public.sessions(id uuid);\nCOMMENT ON TABLE public.x IS 'CREATE TABLE public.fake (';\n" +
+		"CREATE FUNCTION f() RETURNS int AS $$ CREATE TABLE public.inner (a int); $$ LANGUAGE sql;\n"))
+	require.NoError(t, err)
+	require.NoError(t, s.done())
+	assert.Equal(t, map[string]bool{"public.users": true, "public.sessions": true}, s.created)
+}
+
+func TestTOCLineNamesTable(t *testing.T) {
+	assert.True(t, tocCreates("215; 1259 16390 TABLE public users postgres", "public.users"))
+	assert.False(t, tocCreates("3400; 0 16390 TABLE DATA public users postgres", "public.users"))
+	assert.False(t, tocCreates("216; 1259 16391 TABLE public sessions postgres", "public.users"))
+	assert.False(t, tocCreates(";    215; 1259 16390 TABLE public users postgres", "public.users"))
+	assert.False(t, tocCreates("", "public.users"))
 }

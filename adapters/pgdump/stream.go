@@ -21,6 +21,9 @@ var (
 	// ErrNotPlainSQL means a plain dump holds NUL bytes, or is a custom
 	// archive.
 	ErrNotPlainSQL = errors.New("dump is not plain SQL")
+	// ErrOtherDatabase means a dump does not create the table every dump
+	// of this database creates (Config.RequireTable).
+	ErrOtherDatabase = errors.New("dump is not of this service's database")
 )
 
 // completionMarker is the comment pg_dump writes at the end of a plain dump.
@@ -32,6 +35,7 @@ const archiveMagic = "PGDMP"
 // plainCheck inspects a plain SQL dump as it streams past: written to like
 // a file, it keeps only the first bytes and a bounded tail.
 type plainCheck struct {
+	require  string // a table the dump must create, or ""
 	scan     sqlScan
 	n        int64
 	head     []byte // first len(archiveMagic) bytes
@@ -82,6 +86,9 @@ func (c *plainCheck) result() error {
 	}
 	if !c.nonSpace {
 		return ErrEmptyDump
+	}
+	if c.require != "" && !c.scan.created[c.require] {
+		return fmt.Errorf("%w: it creates no table %s", ErrOtherDatabase, c.require)
 	}
 	i := bytes.LastIndex(c.tail, []byte(completionMarker))
 	if i < 0 || (i > 0 && c.tail[i-1] != '\n') {
@@ -147,10 +154,23 @@ func (b *tailBuffer) String() string {
 type lineCounter struct {
 	entries int
 	counted bool // the current line has been looked at
+	// require is a table ("public.users") to look for among the TABLE
+	// entries; found says whether one was listed.
+	require string
+	found   bool
+	line    []byte // the current line, up to 512 bytes
 }
 
 func (c *lineCounter) Write(p []byte) (int, error) {
 	for _, b := range p {
+		if c.require != "" {
+			if b == '\n' {
+				c.found = c.found || tocCreates(string(c.line), c.require)
+				c.line = c.line[:0]
+			} else if len(c.line) < 512 {
+				c.line = append(c.line, b)
+			}
+		}
 		switch {
 		case b == '\n':
 			c.counted = false
@@ -164,6 +184,15 @@ func (c *lineCounter) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// tocCreates reports whether a line of `pg_restore --list` is the TABLE
+// entry of table ("schema.name"): "215; 1259 16390 TABLE public users owner".
+func tocCreates(line, table string) bool {
+	schema, name, _ := strings.Cut(table, ".")
+	f := strings.Fields(line)
+	return len(f) >= 6 && !strings.HasPrefix(f[0], ";") && f[3] == "TABLE" &&
+		f[4] == schema && f[5] == name
 }
 
 // recordingWriter passes writes to w and remembers the first error, which
