@@ -262,6 +262,9 @@ func (a *Admin) SetUserRoles(ctx context.Context, p Principal, id string, roles 
 		return domain.User{}, domain.Invalid("roles", "must name at most 100 roles")
 	}
 	for _, r := range roles {
+		if r == "" {
+			return domain.User{}, domain.Invalid("roles", "must hold role names, not an empty one or null")
+		}
 		if !domain.ValidRoleName(r) {
 			return domain.User{}, domain.NewError(domain.ErrNotFound, "unknown_role",
 				"role %q does not exist", r)

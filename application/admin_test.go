@@ -442,6 +442,8 @@ func TestAdminSetUserRoles(t *testing.T) {
 			wantErr: domain.ErrNotFound},
 		{name: "malformed role name", caller: "admin", roles: []string{"user", "Bad Role"},
 			wantErr: domain.ErrNotFound},
+		{name: "empty role name (a JSON null)", caller: "admin", roles: []string{"user", ""},
+			wantErr: domain.ErrInvalid},
 		{name: "assigner grants a role within its permissions", caller: "assigner",
 			roles: []string{"user", "reader"}, wantRoles: []string{"reader", "user"}},
 		{name: "assigner grants admin", caller: "assigner", roles: []string{"user", "admin"},
